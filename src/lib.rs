@@ -1,0 +1,14 @@
+//! slack-sendcontact: a Slack slash command that sends a contact card into a
+//! Telegram, WhatsApp or MAX chat through GREEN-API.
+
+pub mod allowlist;
+pub mod cli;
+pub mod command;
+pub mod config;
+pub mod dispatch;
+pub mod domain;
+pub mod green_api;
+pub mod routes;
+pub mod slack;
+pub mod startup;
+pub mod telemetry;

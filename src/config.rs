@@ -1,0 +1,428 @@
+//! Configuration from the environment (and `.env`), as the contract lists it.
+//!
+//! envy reads every variable as an optional string; the typed structs are
+//! built from that in one pass that collects *every* problem, so an admin fixes
+//! the whole env file in one go instead of one restart per mistake. Secret
+//! values never appear in an error.
+
+use std::ffi::OsString;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::allowlist::Allowlist;
+use crate::green_api::{ApiToken, IdInstance};
+use crate::slack::signature::SigningSecret;
+use crate::telemetry::LogFormat;
+
+/// What GREEN-API needs: every subcommand reads this.
+#[derive(Debug, Clone)]
+pub struct GreenApiConfig {
+    /// apiUrl from the console, without a trailing slash.
+    pub url: url::Url,
+    pub id_instance: IdInstance,
+    pub token: ApiToken,
+    /// The whole budget for one sendContact, 429 retries and queueing included.
+    pub timeout: Duration,
+    pub max_rps: NonZeroU32,
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub green_api: GreenApiConfig,
+    pub signing_secret: SigningSecret,
+    pub host: String,
+    pub port: u16,
+    pub allowlist: Allowlist,
+    pub ack_budget: Duration,
+    pub response_url_hosts: Vec<String>,
+    pub log_format: LogFormat,
+    /// First pause before a failed response_url POST is tried again; doubles
+    /// each time. Not an environment variable: tests shorten it.
+    pub response_url_backoff: Duration,
+    /// How long a stopping server waits for deferred deliveries. Derived
+    /// from the GREEN-API timeout, so a call in flight can always finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Everything `check` and `send` need (no Slack secret).
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    pub green_api: GreenApiConfig,
+    pub log_format: LogFormat,
+}
+
+/// One or more variables are missing or malformed. `Display` lists them all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {}", .problems.join("; "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawEnv {
+    slack_signing_secret: Option<String>,
+    green_api_url: Option<String>,
+    green_api_id_instance: Option<String>,
+    green_api_token_instance: Option<String>,
+    host: Option<String>,
+    port: Option<String>,
+    slack_allowed_team_ids: Option<String>,
+    slack_allowed_user_ids: Option<String>,
+    slack_allowed_channel_ids: Option<String>,
+    green_api_timeout_ms: Option<String>,
+    slack_ack_budget_ms: Option<String>,
+    log_format: Option<String>,
+    slack_response_url_hosts: Option<String>,
+    green_api_max_rps: Option<String>,
+}
+
+pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
+/// Slack shows `operation_timeout` after 3 s; the budget must leave room for
+/// the reply to travel back.
+pub const MAX_ACK_BUDGET_MS: u64 = 2900;
+
+/// The process environment merged over `.env` from the working directory: a
+/// variable set in the real environment wins.
+pub fn process_env() -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = dotenvy::from_path_iter(".env")
+        .map(|iter| iter.filter_map(Result::ok).collect())
+        .unwrap_or_default();
+    for (key, value) in std::env::vars_os() {
+        let (Some(key), value) = (key.to_str().map(str::to_owned), value) else {
+            continue;
+        };
+        vars.retain(|(k, _)| *k != key);
+        // A non-UTF-8 value of one of our variables is reported by name
+        // later rather than crashing here, as `std::env::vars` would.
+        let value = value.into_string().unwrap_or_else(|v: OsString| {
+            format!("\u{fffd}{}", v.to_string_lossy())
+        });
+        vars.push((key, value));
+    }
+    vars
+}
+
+impl ServeConfig {
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let raw = read(vars);
+        let mut problems = Problems::default();
+        let green_api = green_api(&raw, &mut problems);
+        let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
+        let host = raw.host.clone().filter(|h| !h.trim().is_empty()).unwrap_or_else(|| "0.0.0.0".into());
+        let port = problems.parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| {
+            v.parse::<u16>().ok()
+        });
+        let ack_budget_ms = problems.parse_or(
+            "SLACK_ACK_BUDGET_MS",
+            raw.slack_ack_budget_ms.as_deref(),
+            2500,
+            "must be a whole number of milliseconds from 0 to 2900 (Slack gives up after 3000)",
+            |v| v.parse::<u64>().ok().filter(|ms| *ms <= MAX_ACK_BUDGET_MS),
+        );
+        let response_url_hosts = list(
+            raw.slack_response_url_hosts
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or(DEFAULT_RESPONSE_URL_HOSTS),
+        )
+        .into_iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+        let allowlist = Allowlist::new(
+            list(raw.slack_allowed_team_ids.as_deref().unwrap_or("")),
+            list(raw.slack_allowed_user_ids.as_deref().unwrap_or("")),
+            list(raw.slack_allowed_channel_ids.as_deref().unwrap_or("")),
+        );
+        let log_format = log_format(&raw, &mut problems);
+        problems.finish()?;
+        let green_api = green_api.expect("no problems means every part parsed");
+        let shutdown_grace = green_api.timeout + Duration::from_secs(10);
+        Ok(Self {
+            green_api,
+            signing_secret: SigningSecret::new(signing_secret.expect("checked above")),
+            host,
+            port,
+            allowlist,
+            ack_budget: Duration::from_millis(ack_budget_ms),
+            response_url_hosts,
+            log_format,
+            response_url_backoff: Duration::from_secs(1),
+            shutdown_grace,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env())
+    }
+}
+
+impl AdminConfig {
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let raw = read(vars);
+        let mut problems = Problems::default();
+        let green_api = green_api(&raw, &mut problems);
+        let log_format = log_format(&raw, &mut problems);
+        problems.finish()?;
+        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env())
+    }
+}
+
+/// `LOG_FORMAT` alone, for reporting a configuration error in the format the
+/// operator's log pipeline expects.
+pub fn log_format_from_env() -> LogFormat {
+    let raw = read(process_env());
+    log_format(&raw, &mut Problems::default())
+}
+
+fn read<I, K, V>(vars: I) -> RawEnv
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    // The last value of a repeated variable wins, as in a shell; envy would
+    // refuse duplicates. With duplicates gone and every field an optional
+    // string, deserialising cannot fail.
+    let vars: std::collections::BTreeMap<String, String> =
+        vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    envy::from_iter(vars).unwrap_or_default()
+}
+
+fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiConfig> {
+    let url = match raw.green_api_url.as_deref().map(str::trim) {
+        None | Some("") => problems.missing("GREEN_API_URL"),
+        Some(value) => match parse_api_url(value) {
+            Ok(url) => Some(url),
+            Err(why) => problems.push(format!("GREEN_API_URL{why}")),
+        },
+    };
+    let id_instance = match raw.green_api_id_instance.as_deref().map(str::trim) {
+        None | Some("") => problems.missing("GREEN_API_ID_INSTANCE"),
+        Some(value) => match IdInstance::parse(value) {
+            Some(id) => Some(id),
+            None => problems.push(format!(
+                "GREEN_API_ID_INSTANCE='{}' must be the idInstance from the GREEN-API console: digits only",
+                value.chars().take(40).collect::<String>()
+            )),
+        },
+    };
+    let token = match problems.secret("GREEN_API_TOKEN_INSTANCE", raw.green_api_token_instance.as_deref()) {
+        Some(token) => match ApiToken::parse(token) {
+            Ok(token) => Some(token),
+            Err(why) => problems.push(format!("GREEN_API_TOKEN_INSTANCE {why}")),
+        },
+        None => None,
+    };
+    let timeout_ms = problems.parse_or(
+        "GREEN_API_TIMEOUT_MS",
+        raw.green_api_timeout_ms.as_deref(),
+        10_000,
+        "must be a whole number of milliseconds from 1 to 600000",
+        |v| v.parse::<u64>().ok().filter(|ms| (1..=600_000).contains(ms)),
+    );
+    let max_rps = problems.parse_or(
+        "GREEN_API_MAX_RPS",
+        raw.green_api_max_rps.as_deref(),
+        NonZeroU32::new(50).expect("50 is not zero"),
+        "must be a whole number of requests per second from 1 to 1000",
+        |v| v.parse::<u32>().ok().filter(|n| *n <= 1000).and_then(NonZeroU32::new),
+    );
+    Some(GreenApiConfig {
+        url: url?,
+        id_instance: id_instance?,
+        token: token?,
+        timeout: Duration::from_millis(timeout_ms),
+        max_rps,
+    })
+}
+
+fn parse_api_url(value: &str) -> Result<url::Url, String> {
+    let shown = value.chars().take(80).collect::<String>();
+    let mut url = url::Url::parse(value).map_err(|e| format!("='{shown}' is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(format!("='{shown}' must be an https:// URL such as https://4100.api.green-api.com"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("='{shown}' must be the bare apiUrl, without query, fragment or credentials"));
+    }
+    // The method path is appended to it, so a trailing slash would double.
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {
+    problems.parse_or("LOG_FORMAT", raw.log_format.as_deref(), LogFormat::Text, "must be `text` or `json`", |v| {
+        match v.to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    })
+}
+
+/// A comma-separated list, blanks dropped.
+fn list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push<T>(&mut self, problem: String) -> Option<T> {
+        self.0.push(problem);
+        None
+    }
+
+    fn missing<T>(&mut self, name: &str) -> Option<T> {
+        self.push(format!("{name} is missing"))
+    }
+
+    /// A required secret: reported by name only, never by value.
+    fn secret(&mut self, name: &str, value: Option<&str>) -> Option<SecretString> {
+        match value {
+            None => self.missing(name),
+            Some(v) if v.trim().is_empty() => self.push(format!("{name} is empty")),
+            Some(v) => Some(SecretString::from(v.trim().to_owned())),
+        }
+    }
+
+    /// An optional value with a default; a value that is set but does not
+    /// parse is reported with `why`.
+    fn parse_or<T>(&mut self, name: &str, value: Option<&str>, default: T, why: &str, parse: impl Fn(&str) -> Option<T>) -> T {
+        match value.map(str::trim) {
+            None | Some("") => default,
+            Some(v) => parse(v).unwrap_or_else(|| {
+                self.0.push(format!("{name}='{}' {why}", v.chars().take(40).collect::<String>()));
+                default
+            }),
+        }
+    }
+
+    fn finish(self) -> Result<(), ConfigError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.0 }) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "signing-secret-value";
+    const TOKEN: &str = "bde035edae3fc00bc116bd112297908d8145e5ba8decc5d884";
+
+    fn minimal() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("SLACK_SIGNING_SECRET", SECRET),
+            ("GREEN_API_URL", "https://4100.api.green-api.com/"),
+            ("GREEN_API_ID_INSTANCE", "4100000000"),
+            ("GREEN_API_TOKEN_INSTANCE", TOKEN),
+        ]
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = ServeConfig::from_vars(minimal()).unwrap();
+        assert_eq!(config.host, "0.0.0.0");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.ack_budget, Duration::from_millis(2500));
+        assert_eq!(config.green_api.timeout, Duration::from_millis(10_000));
+        assert_eq!(config.green_api.max_rps.get(), 50);
+        assert_eq!(config.green_api.url.as_str(), "https://4100.api.green-api.com/");
+        assert_eq!(config.response_url_hosts, ["hooks.slack.com", "hooks.slack-gov.com"]);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.allowlist.is_open());
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let mut vars = minimal();
+        vars.extend([
+            ("HOST", "127.0.0.1"),
+            ("PORT", "9000"),
+            ("SLACK_ALLOWED_TEAM_IDS", "T1, T2,"),
+            ("SLACK_ALLOWED_USER_IDS", "U1"),
+            ("SLACK_ALLOWED_CHANNEL_IDS", "C1"),
+            ("GREEN_API_TIMEOUT_MS", "3000"),
+            ("SLACK_ACK_BUDGET_MS", "100"),
+            ("LOG_FORMAT", "JSON"),
+            ("SLACK_RESPONSE_URL_HOSTS", "Hooks.Slack.com, 127.0.0.1"),
+            ("GREEN_API_MAX_RPS", "10"),
+            ("GREEN_API_URL", "http://127.0.0.1:9999/tgm"),
+        ]);
+        let config = ServeConfig::from_vars(vars).unwrap();
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
+        assert_eq!(config.allowlist, Allowlist::new(vec!["T1".into(), "T2".into()], vec!["U1".into()], vec!["C1".into()]));
+        assert_eq!(config.green_api.timeout, Duration::from_secs(3));
+        assert_eq!(config.shutdown_grace, Duration::from_secs(13));
+        assert_eq!(config.ack_budget, Duration::from_millis(100));
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.response_url_hosts, ["hooks.slack.com", "127.0.0.1"]);
+        assert_eq!(config.green_api.max_rps.get(), 10);
+        assert_eq!(config.green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_and_no_secret_is_shown() {
+        let err = ServeConfig::from_vars([
+            ("GREEN_API_URL", "ftp://example.com"),
+            ("GREEN_API_ID_INSTANCE", "12ab"),
+            ("GREEN_API_TOKEN_INSTANCE", "has space/and slash"),
+            ("PORT", "http"),
+            ("SLACK_ACK_BUDGET_MS", "3000"),
+            ("GREEN_API_TIMEOUT_MS", "0"),
+            ("LOG_FORMAT", "xml"),
+            ("GREEN_API_MAX_RPS", "0"),
+        ])
+        .unwrap_err();
+        let message = err.to_string();
+        for name in [
+            "SLACK_SIGNING_SECRET is missing",
+            "GREEN_API_URL='ftp://example.com'",
+            "GREEN_API_ID_INSTANCE='12ab'",
+            "GREEN_API_TOKEN_INSTANCE",
+            "PORT='http'",
+            "SLACK_ACK_BUDGET_MS='3000'",
+            "GREEN_API_TIMEOUT_MS='0'",
+            "LOG_FORMAT='xml'",
+            "GREEN_API_MAX_RPS='0'",
+        ] {
+            assert!(message.contains(name), "{name} not in {message}");
+        }
+        assert_eq!(err.problems.len(), 9, "{message}");
+        assert!(!message.contains("has space"), "{message}");
+    }
+
+    #[test]
+    fn admin_commands_do_not_need_the_slack_secret() {
+        let vars: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != "SLACK_SIGNING_SECRET").collect();
+        assert!(AdminConfig::from_vars(vars.clone()).is_ok());
+        assert!(ServeConfig::from_vars(vars).unwrap_err().to_string().contains("SLACK_SIGNING_SECRET is missing"));
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let config = ServeConfig::from_vars(minimal()).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
+    }
+}

@@ -1,0 +1,172 @@
+//! The acknowledgement budget: one GREEN-API call per command, answered
+//! inline when it is quick, through response_url when it is not.
+//!
+//! The call runs in its own task from the start. The request handler waits
+//! for it up to the ack budget; if the budget runs out (or the handler is
+//! dropped because Slack hung up), the same task, still running, posts its
+//! outcome to response_url. The hand-over is a oneshot channel that the
+//! handler closes before giving up, so exactly one side gets the outcome and
+//! the upstream is never asked twice.
+//!
+//! Tasks run on the main runtime (not on an HTTP worker's) and are tracked,
+//! so a stopping server can wait for deferred deliveries after its workers
+//! are gone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
+
+use crate::command::SendContact;
+use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
+use crate::slack::reply::{Reply, escape};
+use crate::slack::response_url::{ResponseUrl, ResponseUrlPoster};
+
+/// Who asked, where: for the reply text and the log line.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub team_id: String,
+    pub user_id: String,
+    pub channel_id: String,
+}
+
+/// A validated command ready to send.
+#[derive(Debug)]
+pub struct Job {
+    pub send: SendContact,
+    pub requester: Requester,
+    pub response_url: ResponseUrl,
+    pub received_at: Instant,
+}
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    green_api: Arc<GreenApiClient>,
+    poster: ResponseUrlPoster,
+    ack_budget: Duration,
+    tracker: TaskTracker,
+    runtime: Handle,
+}
+
+impl Dispatcher {
+    /// `runtime` runs the sends and deferred deliveries; it must outlive the
+    /// HTTP workers (the main runtime does).
+    pub fn new(
+        green_api: Arc<GreenApiClient>,
+        poster: ResponseUrlPoster,
+        ack_budget: Duration,
+        tracker: TaskTracker,
+        runtime: Handle,
+    ) -> Self {
+        Self { green_api, poster, ack_budget, tracker, runtime }
+    }
+
+    /// Sends the contact and returns the reply for Slack's request: the
+    /// outcome if it came within the ack budget, else a "sending" notice.
+    pub async fn dispatch(&self, job: Job) -> Reply {
+        let (tx, mut rx) = oneshot::channel::<Reply>();
+        let sending = Reply::ephemeral(&format!(
+            "Sending the contact card of {} to chat {}… GREEN-API is taking a while; the result will appear here.",
+            job.send.contact.display_name(),
+            job.send.chat_id
+        ));
+        let green_api = Arc::clone(&self.green_api);
+        let poster = self.poster.clone();
+        self.tracker.spawn_on(
+            async move {
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                let reply = outcome_reply(&job, &result);
+                match tx.send(reply) {
+                    Ok(()) => log_outcome(&job, &result, "inline"),
+                    Err(reply) => {
+                        log_outcome(&job, &result, "response_url");
+                        deliver_late(&poster, &job, &reply, &result).await;
+                    }
+                }
+            },
+            &self.runtime,
+        );
+
+        match tokio::time::timeout(self.ack_budget, &mut rx).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(_)) => Reply::ephemeral("Something went wrong inside the bot; the contact may not have been sent."),
+            Err(_) => {
+                // Closing first means a result that lands from now on goes to
+                // response_url, and one that already landed is taken here.
+                rx.close();
+                rx.try_recv().unwrap_or(sending)
+            }
+        }
+    }
+}
+
+async fn deliver_late(poster: &ResponseUrlPoster, job: &Job, reply: &Reply, result: &Result<IdMessage, GreenApiError>) {
+    let r = &job.requester;
+    match poster.deliver(&job.response_url, reply, job.received_at).await {
+        Ok(posts) => tracing::debug!(posts, "delivered the outcome to response_url"),
+        // The user is left with "sending…": say everything needed to tell
+        // them by hand.
+        Err(e) => tracing::error!(
+            team_id = %r.team_id,
+            user_id = %r.user_id,
+            channel_id = %r.channel_id,
+            chat_id = %job.send.chat_id,
+            outcome = outcome_kind(result),
+            id_message = result.as_ref().map(IdMessage::as_str).unwrap_or(""),
+            response_url_host = job.response_url.host(),
+            error = %e,
+            "could not deliver the outcome to Slack; tell the user by hand"
+        ),
+    }
+}
+
+fn outcome_kind(result: &Result<IdMessage, GreenApiError>) -> &'static str {
+    match result {
+        Ok(_) => "sent",
+        Err(e) => e.kind(),
+    }
+}
+
+fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &'static str) {
+    let r = &job.requester;
+    let elapsed_ms = job.received_at.elapsed().as_millis() as u64;
+    match result {
+        Ok(id) => tracing::info!(
+            team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
+            chat_id = %job.send.chat_id, outcome = "sent", id_message = %id, delivery, elapsed_ms,
+            "command finished"
+        ),
+        Err(e) => tracing::warn!(
+            team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
+            chat_id = %job.send.chat_id, outcome = e.kind(), may_have_been_sent = e.may_have_been_sent(),
+            delivery, elapsed_ms, error = %e,
+            "command finished"
+        ),
+    }
+}
+
+/// The reply for a finished call: in the channel on success, to the user
+/// alone on failure.
+pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Reply {
+    let name = job.send.contact.display_name();
+    match result {
+        Ok(id) => Reply::in_channel_markup(format!(
+            "<@{user}> sent the contact card of {name} to chat {chat}. GREEN-API message id: {id}",
+            user = escape(&job.requester.user_id),
+            name = escape(&name),
+            chat = escape(job.send.chat_id.as_str()),
+            id = escape(id.as_str()),
+        )),
+        Err(e) if e.may_have_been_sent() => Reply::ephemeral(&format!(
+            "No confirmation that the contact card of {name} reached chat {}. {e}",
+            job.send.chat_id
+        )),
+        Err(e) => Reply::ephemeral(&format!(
+            "Could not send the contact card of {name} to chat {}. {e}",
+            job.send.chat_id
+        )),
+    }
+}

@@ -1,0 +1,157 @@
+use std::fmt;
+
+/// The chat a contact card goes to, in one of the forms GREEN-API accepts:
+/// a Telegram/MAX chat id (`10000000`, groups `-10000000000000`), or a
+/// WhatsApp-style id `79876543210@c.us`, `120363043968066561@g.us`,
+/// `11001234567-1581234048@g.us`, `...@lid`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ChatId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatIdError {
+    #[error("is empty")]
+    Empty,
+    #[error(
+        "is not a chat id: use a Telegram/MAX chat id such as 10000000 (groups: -10000000000000) \
+         or a WhatsApp id such as 79876543210@c.us, 120363043968066561@g.us or 123456789@lid"
+    )]
+    Unrecognised,
+    #[error("has {0} digits: a chat id has at most 20")]
+    TooLong(usize),
+}
+
+const MAX_DIGITS: usize = 20;
+
+impl ChatId {
+    pub fn parse(input: &str) -> Result<Self, ChatIdError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(ChatIdError::Empty);
+        }
+        let lower = input.to_ascii_lowercase();
+        if let Some((user, server)) = lower.split_once('@') {
+            // People paste numbers with a plus; GREEN-API wants bare digits.
+            let user = match server {
+                "c.us" => user.strip_prefix('+').unwrap_or(user),
+                _ => user,
+            };
+            let valid = match server {
+                "c.us" | "lid" => all_digits(user)?,
+                "g.us" => match user.split_once('-') {
+                    Some((creator, created)) => all_digits(creator)? && all_digits(created)?,
+                    None => all_digits(user)?,
+                },
+                _ => false,
+            };
+            return if valid {
+                Ok(Self(format!("{user}@{server}")))
+            } else {
+                Err(ChatIdError::Unrecognised)
+            };
+        }
+        let digits = input.strip_prefix('-').unwrap_or(input);
+        if all_digits(digits)? {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(ChatIdError::Unrecognised)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `Ok(false)` for anything that is not 1..=20 ASCII digits, except that an
+/// over-long run of digits gets its own message.
+fn all_digits(s: &str) -> Result<bool, ChatIdError> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(false);
+    }
+    if s.len() > MAX_DIGITS {
+        return Err(ChatIdError::TooLong(s.len()));
+    }
+    Ok(true)
+}
+
+impl AsRef<str> for ChatId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChatId({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_every_documented_form() {
+        let cases = [
+            ("10000000", "10000000"),
+            ("-10000000000000", "-10000000000000"),
+            ("79876543210@c.us", "79876543210@c.us"),
+            ("+79876543210@c.us", "79876543210@c.us"),
+            ("79876543210@C.US", "79876543210@c.us"),
+            ("120363043968066561@g.us", "120363043968066561@g.us"),
+            ("11001234567-1581234048@g.us", "11001234567-1581234048@g.us"),
+            ("123456789@lid", "123456789@lid"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                ChatId::parse(input).as_ref().map(ChatId::as_str),
+                Ok(expected),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_chat_id() {
+        use ChatIdError::*;
+        let cases = [
+            ("", Empty),
+            ("abc", Unrecognised),
+            ("--100", Unrecognised),
+            ("-", Unrecognised),
+            ("100.5", Unrecognised),
+            ("@c.us", Unrecognised),
+            ("7987@s.whatsapp.net", Unrecognised),
+            ("79876543210@c.us.evil", Unrecognised),
+            ("12-34@c.us", Unrecognised),
+            ("1-2-3@g.us", Unrecognised),
+            ("+100@lid", Unrecognised),
+            ("123456789012345678901", TooLong(21)),
+            ("123456789012345678901@c.us", TooLong(21)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(ChatId::parse(input), Err(expected), "input {input:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(input in "\\PC*") {
+            let _ = ChatId::parse(&input);
+        }
+
+        #[test]
+        fn numeric_ids_round_trip(id in -99_999_999_999_999i64..=99_999_999_999_999) {
+            let text = id.to_string();
+            let parsed = ChatId::parse(&text).unwrap();
+            prop_assert_eq!(parsed.as_str(), text.as_str());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+use std::fmt;
+
+use super::PhoneNumber;
+
+/// The longest name or company we forward. GREEN-API documents no limit;
+/// this keeps one command from turning into a wall of text in the chat.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+/// A first or last name, or a company: trimmed, at most
+/// [`MAX_TEXT_CHARS`] characters, and free of control characters (which
+/// would corrupt the card or smuggle line breaks into a chat).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContactText(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactTextError {
+    #[error("is empty")]
+    Empty,
+    #[error("has {0} characters: at most 256 are allowed")]
+    TooLong(usize),
+    #[error("contains a control character (U+{0:04X}): remove it and try again")]
+    ControlCharacter(u32),
+}
+
+impl ContactText {
+    /// `Ok(None)` for an empty value, which optional fields simply omit.
+    pub fn parse_optional(input: &str) -> Result<Option<Self>, ContactTextError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+            return Err(ContactTextError::ControlCharacter(u32::from(c)));
+        }
+        let chars = trimmed.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(ContactTextError::TooLong(chars));
+        }
+        Ok(Some(Self(trimmed.to_owned())))
+    }
+
+    pub fn parse(input: &str) -> Result<Self, ContactTextError> {
+        Self::parse_optional(input)?.ok_or(ContactTextError::Empty)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ContactText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ContactText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Names are personal data; logs of structs holding them show only a length.
+impl fmt::Debug for ContactText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ContactText({} chars)", self.0.chars().count())
+    }
+}
+
+/// The card to send: what GREEN-API's `contact` object holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub phone: PhoneNumber,
+    pub first_name: ContactText,
+    pub last_name: Option<ContactText>,
+    pub company: Option<ContactText>,
+}
+
+impl Contact {
+    /// "Ivan Ivanov (Acme)": how the card is named in replies.
+    pub fn display_name(&self) -> String {
+        let mut name = self.first_name.as_str().to_owned();
+        if let Some(last) = &self.last_name {
+            name.push(' ');
+            name.push_str(last.as_str());
+        }
+        if let Some(company) = &self.company {
+            name.push_str(" (");
+            name.push_str(company.as_str());
+            name.push(')');
+        }
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn validates_names() {
+        use ContactTextError::*;
+        assert_eq!(ContactText::parse(" Иван ").unwrap().as_str(), "Иван");
+        assert_eq!(ContactText::parse(""), Err(Empty));
+        assert_eq!(ContactText::parse("  \u{a0} "), Err(Empty));
+        assert_eq!(ContactText::parse_optional(" "), Ok(None));
+        assert_eq!(ContactText::parse("a\nb"), Err(ControlCharacter(0x0a)));
+        assert_eq!(ContactText::parse("a\u{7f}"), Err(ControlCharacter(0x7f)));
+        assert_eq!(ContactText::parse(&"ж".repeat(256)).unwrap().as_str().chars().count(), 256);
+        assert_eq!(ContactText::parse(&"ж".repeat(257)), Err(TooLong(257)));
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_text_is_trimmed_bounded_and_clean(input in "\\PC{0,300}|.{0,40}") {
+            if let Ok(text) = ContactText::parse(&input) {
+                let s = text.as_str();
+                prop_assert!(!s.is_empty());
+                prop_assert_eq!(s, s.trim());
+                prop_assert!(s.chars().count() <= MAX_TEXT_CHARS);
+                prop_assert!(!s.chars().any(char::is_control));
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Validated values of the domain: once parsed at the edge (Slack text or the
+//! terminal), the rest of the code can rely on them being sendable.
+
+mod chat_id;
+mod contact;
+mod phone_number;
+
+pub use chat_id::{ChatId, ChatIdError};
+pub use contact::{Contact, ContactText, ContactTextError, MAX_TEXT_CHARS};
+pub use phone_number::{PhoneNumber, PhoneNumberError};

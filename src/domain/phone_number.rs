@@ -1,0 +1,168 @@
+use std::fmt;
+
+/// A contact's phone number in international format, as GREEN-API's
+/// `phoneContact` wants it: 7 to 15 digits, country code first, no `+`.
+///
+/// Built only by [`PhoneNumber::parse`], so a value of this type is always
+/// sendable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(u64);
+
+/// Why a phone number was refused; `Display` is the sentence the user reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneNumberError {
+    #[error("is empty")]
+    Empty,
+    #[error("contains `{0}`: use only digits, optionally with + ( ) - . and spaces")]
+    BadCharacter(char),
+    #[error("has {0} digits: a phone number has 7 to 15 digits, country code included")]
+    BadLength(usize),
+    #[error(
+        "starts with 0: write it in international format with the country code, e.g. 79876543210 or +44 20 7946 0958"
+    )]
+    LeadingZero,
+}
+
+impl PhoneNumber {
+    pub const MIN_DIGITS: usize = 7;
+    pub const MAX_DIGITS: usize = 15;
+
+    /// Accepts what people type and what Slack's auto-linking produces:
+    /// `+7 (987) 654-32-10`, `7.987.654.32.10`, `79876543210`.
+    pub fn parse(input: &str) -> Result<Self, PhoneNumberError> {
+        let mut value: u64 = 0;
+        let mut digits = 0usize;
+        let mut leading_zero = false;
+        for c in input.chars() {
+            match c {
+                '0'..='9' => {
+                    if digits == 0 && c == '0' {
+                        leading_zero = true;
+                    }
+                    digits += 1;
+                    // 15 digits fit comfortably in a u64; past that we only
+                    // count, so the error can say how many there were.
+                    if digits <= Self::MAX_DIGITS {
+                        value = value * 10 + u64::from(c as u8 - b'0');
+                    }
+                }
+                '+' | '(' | ')' | '-' | '.' => {}
+                c if c.is_whitespace() => {}
+                c => return Err(PhoneNumberError::BadCharacter(c)),
+            }
+        }
+        if digits == 0 {
+            return Err(PhoneNumberError::Empty);
+        }
+        if !(Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits) {
+            return Err(PhoneNumberError::BadLength(digits));
+        }
+        // As a JSON integer a leading zero would silently vanish and the card
+        // would carry another number; GREEN-API wants the international form.
+        if leading_zero {
+            return Err(PhoneNumberError::LeadingZero);
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "+{}", self.0)
+    }
+}
+
+/// Phone numbers are personal data: `Debug` (and so any log of a struct that
+/// holds one) shows only the last two digits.
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber(***{:02})", self.0 % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_the_forms_people_type() {
+        let cases = [
+            ("79876543210", 79876543210),
+            ("+7 (987) 654-32-10", 79876543210),
+            ("+7\u{a0}987\u{a0}654\u{a0}32\u{a0}10", 79876543210),
+            ("7.987.654.32.10", 79876543210),
+            ("1234567", 1234567),
+            ("123456789012345", 123456789012345),
+            ("+44 20 7946 0958", 442079460958),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                PhoneNumber::parse(input).map(PhoneNumber::as_u64),
+                Ok(expected),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_a_phone_number() {
+        use PhoneNumberError::*;
+        let cases = [
+            ("", Empty),
+            ("+()- .", Empty),
+            ("123456", BadLength(6)),
+            ("1234567890123456", BadLength(16)),
+            ("12345678901234567890123", BadLength(23)),
+            ("7987654321a", BadCharacter('a')),
+            ("7987/6543210", BadCharacter('/')),
+            ("089876543210", LeadingZero),
+            ("+0049 30 1234567", LeadingZero),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(PhoneNumber::parse(input), Err(expected), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_all_but_the_last_two_digits() {
+        let phone = PhoneNumber::parse("79876543210").unwrap();
+        assert_eq!(format!("{phone:?}"), "PhoneNumber(***10)");
+        assert_eq!(phone.to_string(), "+79876543210");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(input in "\\PC*") {
+            let _ = PhoneNumber::parse(&input);
+        }
+
+        #[test]
+        fn formatting_never_changes_the_number(
+            number in 1_000_000u64..=999_999_999_999_999,
+            separators in proptest::collection::vec(prop_oneof![
+                Just(""), Just(" "), Just("-"), Just("."), Just("("), Just(")"), Just("\u{a0}")
+            ], 16),
+        ) {
+            let digits = number.to_string();
+            let mut typed = String::from("+");
+            for (i, d) in digits.chars().enumerate() {
+                typed.push(d);
+                typed.push_str(separators[i]);
+            }
+            prop_assert_eq!(PhoneNumber::parse(&typed).map(PhoneNumber::as_u64), Ok(number));
+        }
+
+        #[test]
+        fn accepted_numbers_have_7_to_15_digits(input in "[0-9+() .-]{0,24}") {
+            if let Ok(phone) = PhoneNumber::parse(&input) {
+                let len = phone.as_u64().to_string().len();
+                prop_assert!((7..=15).contains(&len));
+            }
+        }
+    }
+}

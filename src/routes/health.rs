@@ -1,0 +1,19 @@
+use actix_web::{HttpResponse, web};
+
+use crate::startup::AppState;
+
+/// The process is up and serving HTTP.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// Ready for commands: configured, started, and not shutting down. It does
+/// not probe GREEN-API: an upstream outage should not take every replica out
+/// of the load balancer, since users get a clear message either way.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_ready() {
+        HttpResponse::Ok().content_type("text/plain").body("ready\n")
+    } else {
+        HttpResponse::ServiceUnavailable().content_type("text/plain").body("shutting down\n")
+    }
+}

@@ -1,0 +1,71 @@
+//! The slash-command form Slack POSTs, decoded only after its signature has
+//! been checked over the raw bytes.
+
+use serde::Deserialize;
+
+/// The fields we use; Slack sends more (`token`, `user_name`, ...), which are
+/// ignored. Missing ids decode as empty, which no allowlist matches.
+#[derive(Debug, Deserialize)]
+pub struct SlashCommandForm {
+    #[serde(default)]
+    pub team_id: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub channel_id: String,
+    /// The command as typed (`/sendcontact`, or whatever the admin named it).
+    #[serde(default)]
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub response_url: Option<String>,
+}
+
+impl SlashCommandForm {
+    pub fn parse(body: &[u8]) -> Result<Self, serde_urlencoded::de::Error> {
+        serde_urlencoded::from_bytes(body)
+    }
+
+    /// How to name the command in usage text.
+    pub fn invocation(&self) -> &str {
+        if self.command.starts_with('/') { &self.command } else { "/sendcontact" }
+    }
+}
+
+/// Slack's certificate probe (`ssl_check=1`), which comes unsigned and only
+/// needs a 200. Only that field is read, so nothing else in such a request
+/// is ever acted on.
+pub fn is_ssl_check(body: &[u8]) -> bool {
+    url::form_urlencoded::parse(body).any(|(k, v)| k == "ssl_check" && v == "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_slacks_documented_example() {
+        let body = b"token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=example&enterprise_id=E0001&enterprise_name=Globular%20Construct%20Inc&channel_id=C2147483705&channel_name=test&user_id=U2147483697&user_name=Steve&command=/weather&text=94070&response_url=https://hooks.slack.com/commands/1234/5678&trigger_id=13345224609.738474920.8088930838d88f008e0&api_app_id=A123456";
+        let form = SlashCommandForm::parse(body).unwrap();
+        assert_eq!(form.team_id, "T0001");
+        assert_eq!(form.user_id, "U2147483697");
+        assert_eq!(form.channel_id, "C2147483705");
+        assert_eq!(form.text, "94070");
+        assert_eq!(form.invocation(), "/weather");
+        assert_eq!(form.response_url.as_deref(), Some("https://hooks.slack.com/commands/1234/5678"));
+    }
+
+    #[test]
+    fn plus_and_percent_decode_to_the_typed_text() {
+        let form = SlashCommandForm::parse(b"text=100+%2B7+%D0%98%D0%B2%D0%B0%D0%BD+%E2%80%9CA+B%E2%80%9D").unwrap();
+        assert_eq!(form.text, "100 +7 Иван “A B”");
+        assert_eq!(form.invocation(), "/sendcontact");
+    }
+
+    #[test]
+    fn recognises_the_ssl_probe_only() {
+        assert!(is_ssl_check(b"ssl_check=1&token=abc"));
+        assert!(!is_ssl_check(b"ssl_check=0"));
+        assert!(!is_ssl_check(b"text=ssl_check%3D1"));
+    }
+}

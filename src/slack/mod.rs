@@ -1,0 +1,9 @@
+//! Everything that speaks Slack: the slash-command request
+//! (<https://docs.slack.dev/interactivity/implementing-slash-commands>), its
+//! signature, its text markup, and the replies. No GREEN-API types here.
+
+pub mod form;
+pub mod reply;
+pub mod response_url;
+pub mod signature;
+pub mod text;

@@ -1,0 +1,172 @@
+//! Delayed replies through the command's `response_url`.
+//!
+//! Slack accepts up to 5 POSTs within 30 minutes of the command. A POST that
+//! fails on the network or gets 429/5xx is tried again with backoff. Only
+//! URLs on allowed hosts are followed: a leaked signing secret must not turn
+//! this service into a forwarder to arbitrary addresses.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::reply::Reply;
+
+/// Slack's limits on one response_url.
+pub const MAX_POSTS: u32 = 5;
+pub const LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// One POST that takes longer than this is counted as failed.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A response_url on an allowed host. It is a bearer capability for the
+/// channel, so `Debug` and `Display` show only its host.
+#[derive(Clone)]
+pub struct ResponseUrl(reqwest::Url);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseUrlError {
+    #[error("the request has no response_url")]
+    Missing,
+    #[error("the response_url is not an http(s) URL")]
+    Malformed,
+    #[error("the response_url points at {host}, which is not in SLACK_RESPONSE_URL_HOSTS")]
+    HostNotAllowed { host: String },
+}
+
+impl ResponseUrl {
+    pub fn parse(raw: Option<&str>, allowed_hosts: &[String]) -> Result<Self, ResponseUrlError> {
+        let raw = raw.filter(|r| !r.is_empty()).ok_or(ResponseUrlError::Missing)?;
+        let url = reqwest::Url::parse(raw).map_err(|_| ResponseUrlError::Malformed)?;
+        if !matches!(url.scheme(), "https" | "http") || !url.username().is_empty() || url.password().is_some() {
+            return Err(ResponseUrlError::Malformed);
+        }
+        let host = url.host_str().ok_or(ResponseUrlError::Malformed)?.to_ascii_lowercase();
+        if !allowed_hosts.iter().any(|allowed| *allowed == host) {
+            return Err(ResponseUrlError::HostNotAllowed { host: host.chars().take(100).collect() });
+        }
+        Ok(Self(url))
+    }
+
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ResponseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResponseUrl({}/***)", self.host())
+    }
+}
+
+/// Why a delayed reply never reached Slack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("Slack refused the reply with HTTP {status}")]
+    Refused { status: u16 },
+    #[error("gave up after {posts} posts; last failure: {last}")]
+    GaveUp { posts: u32, last: String },
+}
+
+/// Posts delayed replies. One pooled client for the whole process.
+#[derive(Debug, Clone)]
+pub struct ResponseUrlPoster {
+    http: reqwest::Client,
+    first_backoff: Duration,
+}
+
+impl ResponseUrlPoster {
+    pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(Self { http, first_backoff })
+    }
+
+    /// POSTs `reply` to `url`, retrying network failures, 429 and 5xx with
+    /// backoff (Retry-After honoured) within Slack's limits, counted from
+    /// `received_at`. Returns how many POSTs it took.
+    pub async fn deliver(&self, url: &ResponseUrl, reply: &Reply, received_at: Instant) -> Result<u32, DeliveryError> {
+        let body = reply.to_json();
+        let expires = received_at + LIFETIME;
+        let mut backoff = self.first_backoff;
+        let mut last = String::new();
+        for post in 1..=MAX_POSTS {
+            let request = self
+                .http
+                .post(url.0.clone())
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone())
+                .send();
+            let retry_after = match timeout(POST_TIMEOUT, request).await {
+                Ok(Ok(response)) if response.status().is_success() => return Ok(post),
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
+                        return Err(DeliveryError::Refused { status: status.as_u16() });
+                    }
+                    last = format!("HTTP {}", status.as_u16());
+                    response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                }
+                Ok(Err(e)) => {
+                    // Without the URL: it is a capability for the channel.
+                    last = e.without_url().to_string();
+                    None
+                }
+                Err(_) => {
+                    last = format!("no answer within {} s", POST_TIMEOUT.as_secs());
+                    None
+                }
+            };
+            if post == MAX_POSTS {
+                break;
+            }
+            let wait = retry_after.unwrap_or(backoff).max(backoff);
+            backoff *= 2;
+            let next = Instant::now() + wait;
+            if next >= expires {
+                return Err(DeliveryError::GaveUp { posts: post, last });
+            }
+            tracing::warn!(host = url.host(), post, wait_ms = wait.as_millis() as u64, failure = %last, "response_url POST failed; retrying");
+            sleep_until(next).await;
+        }
+        Err(DeliveryError::GaveUp { posts: MAX_POSTS, last })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts() -> Vec<String> {
+        vec!["hooks.slack.com".into(), "127.0.0.1".into()]
+    }
+
+    #[test]
+    fn only_allowed_hosts_are_followed() {
+        let ok = ResponseUrl::parse(Some("https://hooks.slack.com/commands/T1/2/abc"), &hosts()).unwrap();
+        assert_eq!(format!("{ok:?}"), "ResponseUrl(hooks.slack.com/***)");
+        assert!(ResponseUrl::parse(Some("https://HOOKS.slack.com/x"), &hosts()).is_ok());
+        assert!(ResponseUrl::parse(Some("http://127.0.0.1:9/x"), &hosts()).is_ok());
+        use ResponseUrlError::*;
+        let cases = [
+            (None, Missing),
+            (Some(""), Missing),
+            (Some("not a url"), Malformed),
+            (Some("ftp://hooks.slack.com/x"), Malformed),
+            (Some("https://user@hooks.slack.com/x"), Malformed),
+            (Some("https://hooks.slack.com.evil.com/x"), HostNotAllowed { host: "hooks.slack.com.evil.com".into() }),
+            (Some("https://169.254.169.254/latest"), HostNotAllowed { host: "169.254.169.254".into() }),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(ResponseUrl::parse(raw, &hosts()).unwrap_err(), expected, "{raw:?}");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Building and running the server: `Application::build` binds (port 0 in
+//! tests), `run_until_stopped` serves until SIGTERM/SIGINT, then drains.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use tokio_util::task::TaskTracker;
+
+use crate::allowlist::Allowlist;
+use crate::config::ServeConfig;
+use crate::dispatch::Dispatcher;
+use crate::green_api::GreenApiClient;
+use crate::routes;
+use crate::slack::response_url::ResponseUrlPoster;
+use crate::slack::signature::SigningSecret;
+
+/// Where the signature check gets the time; tests can pin it.
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now_unix(&self) -> i64;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    }
+}
+
+/// What every request handler shares. Built once at start-up.
+pub struct AppState {
+    pub signing_secret: SigningSecret,
+    pub allowlist: Allowlist,
+    pub response_url_hosts: Vec<String>,
+    pub dispatcher: Dispatcher,
+    pub clock: Arc<dyn Clock>,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not listen on {address}: {source}")]
+    Bind { address: String, source: std::io::Error },
+    #[error(transparent)]
+    GreenApi(#[from] crate::green_api::SetupError),
+    #[error("could not set up the HTTP client for response_url: {0}")]
+    ResponseUrlClient(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    tracker: TaskTracker,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Binds HOST:PORT and prepares the server; call from the runtime that
+    /// should run sends and deferred deliveries (the main one).
+    pub fn build(config: ServeConfig) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn build_with_clock(config: ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let address = format!("{}:{}", config.host, config.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+
+        let green_api = Arc::new(GreenApiClient::new(&config.green_api)?);
+        let poster = ResponseUrlPoster::new(config.response_url_backoff)
+            .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
+        let tracker = TaskTracker::new();
+        let dispatcher = Dispatcher::new(
+            green_api,
+            poster,
+            config.ack_budget,
+            tracker.clone(),
+            tokio::runtime::Handle::current(),
+        );
+        let state = web::Data::new(AppState {
+            signing_secret: config.signing_secret,
+            allowlist: config.allowlist,
+            response_url_hosts: config.response_url_hosts,
+            dispatcher,
+            clock,
+            ready: AtomicBool::new(true),
+        });
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes::configure))
+            // Signals are ours (see run_until_stopped), so the drain can
+            // also wait for deferred deliveries.
+            .disable_signals()
+            .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { address: format!("{}:{port}", config.host), source })?
+            .run();
+
+        tracing::info!(
+            address = %format!("{}:{port}", config.host),
+            green_api = %config.green_api.url,
+            ack_budget_ms = config.ack_budget.as_millis() as u64,
+            "listening for Slack commands on POST /slack/commands"
+        );
+        Ok(Self { port, server, state, tracker, shutdown_grace: config.shutdown_grace })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes
+    /// in-flight requests, and waits up to the grace period for deferred
+    /// deliveries.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Like [`Self::run_until_stopped`], stopping when `stop` completes.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            result = &mut server => return result,
+            () = stop => {}
+        }
+        self.state.ready.store(false, Ordering::Relaxed);
+        let deferred = self.tracker.len();
+        tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
+        let stopped = handle.stop(true);
+        let (_, result) = tokio::join!(stopped, server);
+        self.tracker.close();
+        if tokio::time::timeout(self.shutdown_grace, self.tracker.wait()).await.is_err() {
+            tracing::error!(
+                unfinished = self.tracker.len(),
+                grace_secs = self.shutdown_grace.as_secs(),
+                "deferred deliveries still running at the end of the grace period; their users get no answer"
+            );
+        } else {
+            tracing::info!("stopped cleanly");
+        }
+        result
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("received SIGTERM"),
+                    _ = int.recv() => tracing::info!("received SIGINT"),
+                }
+            }
+            _ => {
+                tracing::error!("cannot listen for SIGTERM/SIGINT; stop the process with SIGKILL");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
