@@ -4,9 +4,7 @@
 //! It takes words that are already split (see `slack::text` for how Slack
 //! text becomes words), so it knows nothing about Slack.
 
-use crate::domain::{
-    ChatId, ChatIdError, Contact, ContactText, ContactTextError, PhoneNumber, PhoneNumberError,
-};
+use crate::domain::{ChatId, ChatIdError, Contact, ContactText, ContactTextError, PhoneNumber, PhoneNumberError};
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,27 +78,30 @@ impl Command {
         }
 
         let chat_id = word(0).ok_or(CommandError::Missing("chatId"))?;
-        let chat_id = ChatId::parse(chat_id).map_err(|reason| CommandError::ChatId {
-            given: shorten(chat_id),
-            reason,
-        })?;
+        let chat_id =
+            ChatId::parse(chat_id).map_err(|reason| CommandError::ChatId { given: shorten(chat_id), reason })?;
 
-        let phone = word(1).ok_or(CommandError::Missing("phone"))?;
-        let phone = PhoneNumber::parse(phone).map_err(|reason| CommandError::Phone {
-            given: shorten(phone),
-            reason,
-        })?;
+        // People type numbers in groups: `+7 987 654-32-10`. Words made only
+        // of phone characters right after the first one belong to the phone;
+        // a name never looks like that.
+        word(1).ok_or(CommandError::Missing("phone"))?;
+        let phone_words = 1 + words[2..].iter().take_while(|w| is_phone_fragment(w.as_ref())).count();
+        let phone = words[1..1 + phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
+        let phone =
+            PhoneNumber::parse(&phone).map_err(|reason| CommandError::Phone { given: shorten(&phone), reason })?;
+        let names = &words[1 + phone_words..];
 
-        let first_name = word(2).ok_or(CommandError::Missing("firstName"))?;
-        let first_name = ContactText::parse(first_name).map_err(CommandError::FirstName)?;
+        let first_name = names.first().ok_or(CommandError::Missing("firstName"))?;
+        let first_name = ContactText::parse(first_name.as_ref()).map_err(CommandError::FirstName)?;
 
-        let last_name = word(3)
-            .map(ContactText::parse_optional)
+        let last_name = names
+            .get(1)
+            .map(|w| ContactText::parse_optional(w.as_ref()))
             .transpose()
             .map_err(CommandError::LastName)?
             .flatten();
 
-        let company = match words.get(4..) {
+        let company = match names.get(2..) {
             Some(rest) if !rest.is_empty() => {
                 let joined = rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
                 ContactText::parse_optional(&joined).map_err(CommandError::Company)?
@@ -108,10 +109,7 @@ impl Command {
             _ => None,
         };
 
-        Ok(Command::Send(SendContact {
-            chat_id,
-            contact: Contact { phone, first_name, last_name, company },
-        }))
+        Ok(Command::Send(SendContact { chat_id, contact: Contact { phone, first_name, last_name, company } }))
     }
 
     /// Parses the `text` of a slash command.
@@ -133,6 +131,11 @@ pub fn usage(invocation: &str) -> String {
          • put names with spaces in quotes, \"Anna Maria\" or “Anna Maria”; words after lastName form the company\n\
          Example: `{invocation} 10000000 +79876543210 Иван Иванов \"ООО Ромашка\"`"
     )
+}
+
+/// A word that can only be a piece of a phone number.
+fn is_phone_fragment(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')' | '-' | '.'))
 }
 
 /// Keeps an echoed argument short enough to read in an error message.
@@ -176,14 +179,12 @@ mod tests {
 
     #[test]
     fn parses_every_argument_form() {
-        let cases: &[(&str, &str, u64, (&str, Option<&str>, Option<&str>))] = &[
+        type Names<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+        let cases: &[(&str, &str, u64, Names)] = &[
             ("10000000 79876543210 Иван", "10000000", 79876543210, ("Иван", None, None)),
-            (
-                "10000000 +7(987)654-32-10 Иван Иванов",
-                "10000000",
-                79876543210,
-                ("Иван", Some("Иванов"), None),
-            ),
+            ("10000000 +7 (987) 654-32-10 Иван Иванов", "10000000", 79876543210, ("Иван", Some("Иванов"), None)),
+            ("10000000 +44 20 7946 0958 Jane", "10000000", 442079460958, ("Jane", None, None)),
+            ("10000000 +7(987)654-32-10 Иван Иванов", "10000000", 79876543210, ("Иван", Some("Иванов"), None)),
             (
                 "-10000000000000 79876543210 Иван Иванов ООО Ромашка и партнёры",
                 "-10000000000000",
@@ -225,27 +226,19 @@ mod tests {
             ("ten 79876543210 Ivan", "chatId `ten` is not a chat id"),
             ("10000000 12ab Ivan", "phone `12ab` contains `a`"),
             ("10000000 123 Ivan", "phone `123` has 3 digits"),
+            ("10000000 +7 987 654 32 10 99 99 99 Ivan", "phone `+7 987 654 32 10 99 99 99` has 17 digits"),
             ("10000000 0791234567 Ivan", "phone `0791234567` starts with 0"),
             ("10000000 79876543210 \"\"", "firstName is empty"),
             ("10000000 79876543210 “Ivan", "the quote “ before `Ivan` is never closed"),
         ];
         for (text, expected) in cases {
             let err = Command::parse_text(text).unwrap_err();
-            assert!(
-                err.to_string().starts_with(expected),
-                "text {text:?} gave {err:?}: {err}"
-            );
+            assert!(err.to_string().starts_with(expected), "text {text:?} gave {err:?}: {err}");
         }
         let long = format!("10000000 79876543210 {}", "x".repeat(257));
-        assert_eq!(
-            Command::parse_text(&long),
-            Err(CommandError::FirstName(ContactTextError::TooLong(257)))
-        );
+        assert_eq!(Command::parse_text(&long), Err(CommandError::FirstName(ContactTextError::TooLong(257))));
         let control = ["10000000", "79876543210", "Ivan", "Iv\u{0}anov"];
-        assert_eq!(
-            Command::parse(&control),
-            Err(CommandError::LastName(ContactTextError::ControlCharacter(0)))
-        );
+        assert_eq!(Command::parse(&control), Err(CommandError::LastName(ContactTextError::ControlCharacter(0))));
     }
 
     #[test]

@@ -88,9 +88,8 @@ pub const MAX_ACK_BUDGET_MS: u64 = 2900;
 /// The process environment merged over `.env` from the working directory: a
 /// variable set in the real environment wins.
 pub fn process_env() -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> = dotenvy::from_path_iter(".env")
-        .map(|iter| iter.filter_map(Result::ok).collect())
-        .unwrap_or_default();
+    let mut vars: Vec<(String, String)> =
+        dotenvy::from_path_iter(".env").map(|iter| iter.filter_map(Result::ok).collect()).unwrap_or_default();
     for (key, value) in std::env::vars_os() {
         let (Some(key), value) = (key.to_str().map(str::to_owned), value) else {
             continue;
@@ -98,9 +97,7 @@ pub fn process_env() -> Vec<(String, String)> {
         vars.retain(|(k, _)| *k != key);
         // A non-UTF-8 value of one of our variables is reported by name
         // later rather than crashing here, as `std::env::vars` would.
-        let value = value.into_string().unwrap_or_else(|v: OsString| {
-            format!("\u{fffd}{}", v.to_string_lossy())
-        });
+        let value = value.into_string().unwrap_or_else(|v: OsString| format!("\u{fffd}{}", v.to_string_lossy()));
         vars.push((key, value));
     }
     vars
@@ -118,9 +115,8 @@ impl ServeConfig {
         let green_api = green_api(&raw, &mut problems);
         let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
         let host = raw.host.clone().filter(|h| !h.trim().is_empty()).unwrap_or_else(|| "0.0.0.0".into());
-        let port = problems.parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| {
-            v.parse::<u16>().ok()
-        });
+        let port = problems
+            .parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok());
         let ack_budget_ms = problems.parse_or(
             "SLACK_ACK_BUDGET_MS",
             raw.slack_ack_budget_ms.as_deref(),
@@ -270,12 +266,13 @@ fn parse_api_url(value: &str) -> Result<url::Url, String> {
 }
 
 fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {
-    problems.parse_or("LOG_FORMAT", raw.log_format.as_deref(), LogFormat::Text, "must be `text` or `json`", |v| {
-        match v.to_ascii_lowercase().as_str() {
-            "text" => Some(LogFormat::Text),
-            "json" => Some(LogFormat::Json),
-            _ => None,
-        }
+    problems.parse_or("LOG_FORMAT", raw.log_format.as_deref(), LogFormat::Text, "must be `text` or `json`", |v| match v
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "text" => Some(LogFormat::Text),
+        "json" => Some(LogFormat::Json),
+        _ => None,
     })
 }
 
@@ -308,7 +305,14 @@ impl Problems {
 
     /// An optional value with a default; a value that is set but does not
     /// parse is reported with `why`.
-    fn parse_or<T>(&mut self, name: &str, value: Option<&str>, default: T, why: &str, parse: impl Fn(&str) -> Option<T>) -> T {
+    fn parse_or<T>(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        default: T,
+        why: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> T {
         match value.map(str::trim) {
             None | Some("") => default,
             Some(v) => parse(v).unwrap_or_else(|| {
@@ -371,7 +375,10 @@ mod tests {
         ]);
         let config = ServeConfig::from_vars(vars).unwrap();
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
-        assert_eq!(config.allowlist, Allowlist::new(vec!["T1".into(), "T2".into()], vec!["U1".into()], vec!["C1".into()]));
+        assert_eq!(
+            config.allowlist,
+            Allowlist::new(vec!["T1".into(), "T2".into()], vec!["U1".into()], vec!["C1".into()])
+        );
         assert_eq!(config.green_api.timeout, Duration::from_secs(3));
         assert_eq!(config.shutdown_grace, Duration::from_secs(13));
         assert_eq!(config.ack_budget, Duration::from_millis(100));

@@ -164,9 +164,8 @@ pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Re
             "No confirmation that the contact card of {name} reached chat {}. {e}",
             job.send.chat_id
         )),
-        Err(e) => Reply::ephemeral(&format!(
-            "Could not send the contact card of {name} to chat {}. {e}",
-            job.send.chat_id
-        )),
+        Err(e) => {
+            Reply::ephemeral(&format!("Could not send the contact card of {name} to chat {}. {e}", job.send.chat_id))
+        }
     }
 }

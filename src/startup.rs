@@ -84,13 +84,8 @@ impl Application {
         let poster = ResponseUrlPoster::new(config.response_url_backoff)
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         let tracker = TaskTracker::new();
-        let dispatcher = Dispatcher::new(
-            green_api,
-            poster,
-            config.ack_budget,
-            tracker.clone(),
-            tokio::runtime::Handle::current(),
-        );
+        let dispatcher =
+            Dispatcher::new(green_api, poster, config.ack_budget, tracker.clone(), tokio::runtime::Handle::current());
         let state = web::Data::new(AppState {
             signing_secret: config.signing_secret,
             allowlist: config.allowlist,

@@ -43,18 +43,10 @@ impl ChatId {
                 },
                 _ => false,
             };
-            return if valid {
-                Ok(Self(format!("{user}@{server}")))
-            } else {
-                Err(ChatIdError::Unrecognised)
-            };
+            return if valid { Ok(Self(format!("{user}@{server}"))) } else { Err(ChatIdError::Unrecognised) };
         }
         let digits = input.strip_prefix('-').unwrap_or(input);
-        if all_digits(digits)? {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(ChatIdError::Unrecognised)
-        }
+        if all_digits(digits)? { Ok(Self(input.to_owned())) } else { Err(ChatIdError::Unrecognised) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -110,11 +102,7 @@ mod tests {
             ("123456789@lid", "123456789@lid"),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                ChatId::parse(input).as_ref().map(ChatId::as_str),
-                Ok(expected),
-                "input {input:?}"
-            );
+            assert_eq!(ChatId::parse(input).as_ref().map(ChatId::as_str), Ok(expected), "input {input:?}");
         }
     }
 

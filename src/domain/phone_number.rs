@@ -101,11 +101,7 @@ mod tests {
             ("+44 20 7946 0958", 442079460958),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                PhoneNumber::parse(input).map(PhoneNumber::as_u64),
-                Ok(expected),
-                "input {input:?}"
-            );
+            assert_eq!(PhoneNumber::parse(input).map(PhoneNumber::as_u64), Ok(expected), "input {input:?}");
         }
     }
 

@@ -256,10 +256,9 @@ impl GreenApiClient {
                         detail: format!("an answer longer than {} KiB", MAX_RESPONSE_BYTES / 1024),
                     });
                 }
-                let parsed: SendContactResponse =
-                    serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
-                        detail: "an answer that is not the expected JSON".into(),
-                    })?;
+                let parsed: SendContactResponse = serde_json::from_slice(&answer.body).map_err(|_| {
+                    GreenApiError::MalformedResponse { detail: "an answer that is not the expected JSON".into() }
+                })?;
                 if let Some(code @ (401 | 403)) = parsed.code {
                     return Err(GreenApiError::Unauthorized { status: code });
                 }
@@ -271,7 +270,7 @@ impl GreenApiClient {
             400 => Err(GreenApiError::Rejected { reason: self.reason(&answer.body) }),
             401 | 403 => Err(GreenApiError::Unauthorized { status }),
             466 => Err(GreenApiError::QuotaExceeded { detail: quota_detail(&answer.body) }),
-            499 | 500..=599 => Err(GreenApiError::ServerError { status }),
+            499..=599 => Err(GreenApiError::ServerError { status }),
             _ => Err(GreenApiError::UnexpectedStatus { status }),
         }
     }

@@ -45,7 +45,9 @@ pub enum GreenApiError {
     )]
     Timeout { after: Duration },
 
-    #[error("Could not connect to GREEN-API ({cause}). Nothing was sent; try again later, and tell your admin if it goes on.")]
+    #[error(
+        "Could not connect to GREEN-API ({cause}). Nothing was sent; try again later, and tell your admin if it goes on."
+    )]
     Unreachable { cause: String },
 
     #[error(

@@ -25,10 +25,7 @@ pub struct QueueTooLong {
 
 impl RateLimiter {
     pub fn new(max_per_second: NonZeroU32) -> Self {
-        Self {
-            interval: Duration::from_secs(1) / max_per_second.get(),
-            next_free: Mutex::new(Instant::now()),
-        }
+        Self { interval: Duration::from_secs(1) / max_per_second.get(), next_free: Mutex::new(Instant::now()) }
     }
 
     /// Reserves a slot at or after `now` and returns when it starts, unless

@@ -78,10 +78,7 @@ pub async fn slack_commands(
 }
 
 async fn read_body(headers: &HeaderMap, payload: web::Payload) -> Result<web::Bytes, SlashCommandError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(SlashCommandError::TooLarge);
     }
@@ -123,11 +120,8 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
 }
 
 async fn answer(form: SlashCommandForm, state: &AppState, received_at: Instant) -> Reply {
-    let requester = Requester {
-        team_id: form.team_id.clone(),
-        user_id: form.user_id.clone(),
-        channel_id: form.channel_id.clone(),
-    };
+    let requester =
+        Requester { team_id: form.team_id.clone(), user_id: form.user_id.clone(), channel_id: form.channel_id.clone() };
     let log = |outcome: &str, detail: &str| {
         tracing::info!(
             team_id = %requester.team_id,

@@ -43,7 +43,7 @@ impl ResponseUrl {
             return Err(ResponseUrlError::Malformed);
         }
         let host = url.host_str().ok_or(ResponseUrlError::Malformed)?.to_ascii_lowercase();
-        if !allowed_hosts.iter().any(|allowed| *allowed == host) {
+        if !allowed_hosts.contains(&host) {
             return Err(ResponseUrlError::HostNotAllowed { host: host.chars().take(100).collect() });
         }
         Ok(Self(url))

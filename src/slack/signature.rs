@@ -90,11 +90,7 @@ pub fn verify(
         return Err(SignatureError::Expired { skew_secs });
     }
     let hex_digest = signature.strip_prefix(b"v0=").ok_or_else(|| {
-        if signature.contains(&b'=') {
-            SignatureError::UnsupportedVersion
-        } else {
-            SignatureError::MalformedSignature
-        }
+        if signature.contains(&b'=') { SignatureError::UnsupportedVersion } else { SignatureError::MalformedSignature }
     })?;
     let mut expected = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut expected).map_err(|_| SignatureError::MalformedSignature)?;
@@ -183,13 +179,7 @@ mod tests {
             (Some("1531420618"), Some(&SIGNATURE[..66]), BODY, MalformedSignature),
         ];
         for (ts, sig, body, expected) in cases {
-            let got = verify(
-                &secret(),
-                ts.map(str::as_bytes),
-                sig.map(str::as_bytes),
-                body.as_bytes(),
-                TIMESTAMP,
-            );
+            let got = verify(&secret(), ts.map(str::as_bytes), sig.map(str::as_bytes), body.as_bytes(), TIMESTAMP);
             assert_eq!(got, Err(expected.clone()), "ts {ts:?} sig {sig:?}");
         }
     }

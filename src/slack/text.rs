@@ -97,9 +97,8 @@ fn unescape(text: &str) -> Vec<Char> {
             continue;
         }
         if c == '&' {
-            let entity = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')]
-                .into_iter()
-                .find(|(name, _)| rest.starts_with(name));
+            let entity =
+                [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')].into_iter().find(|(name, _)| rest.starts_with(name));
             if let Some((name, decoded)) = entity {
                 out.push(Char { c: decoded, raw: false });
                 rest = &rest[name.len()..];
@@ -134,8 +133,8 @@ fn unwrap_link(s: &str) -> Option<(&str, usize)> {
         number
     } else if let Some(id) = target.strip_prefix('@').or_else(|| target.strip_prefix('!')) {
         label.unwrap_or(id)
-    } else if target.starts_with('#') {
-        label.unwrap_or(&target[1..])
+    } else if let Some(channel) = target.strip_prefix('#') {
+        label.unwrap_or(channel)
     } else if let Some(address) = target.strip_prefix("mailto:") {
         label.unwrap_or(address)
     } else if has_scheme(target) {
@@ -190,10 +189,7 @@ mod tests {
             ("<tel:+15551234567|555-123-4567> x", &["+15551234567", "x"]),
             ("<tel:1234|1234>", &["1234"]),
             ("<tel:1234>", &["1234"]),
-            (
-                "<mailto:79876543210@c.us|79876543210@c.us>",
-                &["79876543210@c.us"],
-            ),
+            ("<mailto:79876543210@c.us|79876543210@c.us>", &["79876543210@c.us"]),
             ("<mailto:a@b.c>", &["a@b.c"]),
             ("<http://acme.com|acme.com>", &["acme.com"]),
             ("<https://acme.com/x?y=1&amp;z>", &["https://acme.com/x?y=1&amp;z"]),
@@ -215,10 +211,7 @@ mod tests {
     #[test]
     fn an_unclosed_quote_is_reported_with_its_place() {
         let err = split_words("100 79876543210 “Ivan Ivanov").unwrap_err();
-        assert_eq!(
-            err,
-            TextError::UnclosedQuote { quote: '“', context: "Ivan Ivanov".into() }
-        );
+        assert_eq!(err, TextError::UnclosedQuote { quote: '“', context: "Ivan Ivanov".into() });
         assert!(err.to_string().contains("never closed"));
         assert!(split_words("'abc").is_err());
         assert!(split_words("\"a\"b").is_err());

@@ -1,0 +1,171 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use slack_sendcontact::config::ServeConfig;
+use slack_sendcontact::slack::signature::{SigningSecret, sign};
+use slack_sendcontact::startup::Application;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+
+pub const SIGNING_SECRET: &str = "test-signing-secret-8f742231b10e";
+pub const TOKEN: &str = "d4e4276df8044c259611ee08aefc198482b441126d517a466d";
+pub const ID_INSTANCE: &str = "4100000000";
+pub const SEND_CONTACT_PATH: &str =
+    "/waInstance4100000000/sendContact/d4e4276df8044c259611ee08aefc198482b441126d517a466d";
+pub const RESPONSE_URL_PATH: &str = "/commands/T0001/1234/5678abcd";
+
+pub struct TestApp {
+    pub address: String,
+    pub green_api: MockServer,
+    pub slack: MockServer,
+    pub client: reqwest::Client,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with test settings, which `configure` may change.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let green_api = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let mut config = ServeConfig::from_vars([
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+        ("GREEN_API_URL", green_api.uri()),
+        ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
+        ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", "0".to_owned()),
+        ("SLACK_RESPONSE_URL_HOSTS", "127.0.0.1".to_owned()),
+        ("GREEN_API_TIMEOUT_MS", "5000".to_owned()),
+    ])
+    .expect("test configuration is valid");
+    config.response_url_backoff = Duration::from_millis(50);
+    configure(&mut config);
+    let app = Application::build(config).expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    TestApp { address, green_api, slack, client }
+}
+
+impl TestApp {
+    /// A slash-command form as Slack sends it, with this `text`.
+    pub fn form(&self, text: &str) -> String {
+        self.form_with(text, &[])
+    }
+
+    /// The form with some fields replaced (or added).
+    pub fn form_with(&self, text: &str, overrides: &[(&str, &str)]) -> String {
+        let response_url = format!("{}{RESPONSE_URL_PATH}", self.slack.uri());
+        let mut fields = vec![
+            ("token", "gIkuvaNzQIHg97ATvDxqgjtO"),
+            ("team_id", "T0001"),
+            ("team_domain", "example"),
+            ("channel_id", "C2147483705"),
+            ("channel_name", "test"),
+            ("user_id", "U2147483697"),
+            ("user_name", "Steve"),
+            ("command", "/sendcontact"),
+            ("text", text),
+            ("response_url", response_url.as_str()),
+            ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+            ("api_app_id", "A123456"),
+        ];
+        for (key, value) in overrides {
+            fields.retain(|(k, _)| k != key);
+            fields.push((key, value));
+        }
+        serde_urlencoded::to_string(&fields).unwrap()
+    }
+
+    pub async fn post_command(&self, text: &str) -> reqwest::Response {
+        self.post_signed(self.form(text), now()).await
+    }
+
+    pub async fn post_signed(&self, body: String, timestamp: i64) -> reqwest::Response {
+        let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
+        self.post_with_headers(
+            body,
+            &[("X-Slack-Request-Timestamp", &timestamp.to_string()), ("X-Slack-Signature", &signature)],
+        )
+        .await
+    }
+
+    pub async fn post_with_headers(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/slack/commands", self.address))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the app answers")
+    }
+
+    /// Requests response_url received, as JSON.
+    pub async fn response_url_posts(&self) -> Vec<Value> {
+        self.slack
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == RESPONSE_URL_PATH)
+            .map(|r| serde_json::from_slice(&r.body).expect("response_url gets JSON"))
+            .collect()
+    }
+
+    /// Waits (generously) until response_url has received `count` POSTs.
+    pub async fn wait_for_response_url_posts(&self, count: usize) -> Vec<Value> {
+        for _ in 0..300 {
+            let posts = self.response_url_posts().await;
+            if posts.len() >= count {
+                return posts;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("response_url did not receive {count} POSTs within 15 s");
+    }
+}
+
+/// A mock for GREEN-API's sendContact.
+pub fn send_contact() -> MockBuilder {
+    Mock::given(method("POST")).and(path(SEND_CONTACT_PATH))
+}
+
+pub fn id_message(id: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({ "idMessage": id }))
+}
+
+/// A mock for response_url that accepts what it gets.
+pub fn response_url_ok() -> Mock {
+    Mock::given(method("POST"))
+        .and(path(RESPONSE_URL_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+}
+
+/// The reply body as JSON; asserts it is a 200 JSON reply.
+pub async fn reply(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200, "a reply is a 200");
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(SIGNING_SECRET), "a secret leaked: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+pub fn text_of(reply: &Value) -> &str {
+    reply["text"].as_str().expect("a reply has text")
+}
+
+pub fn assert_ephemeral_containing(reply: &Value, needle: &str) {
+    assert_eq!(reply["response_type"], "ephemeral", "{reply}");
+    assert!(text_of(reply).contains(needle), "{needle:?} not in {}", text_of(reply));
+}

@@ -1,0 +1,8 @@
+//! The service through its public surface: the app on port 0, wiremock
+//! playing GREEN-API and Slack's response_url.
+
+mod deferred;
+mod health;
+mod helpers;
+mod slack_commands;
+mod upstream_errors;

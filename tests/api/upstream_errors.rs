@@ -1,0 +1,120 @@
+//! Each GREEN-API failure class becomes one plain-words ephemeral reply, and
+//! nothing the upstream may have accepted is sent twice.
+
+use std::time::Duration;
+
+use serde_json::json;
+use slack_sendcontact::config::ServeConfig;
+use wiremock::ResponseTemplate;
+
+use crate::helpers::*;
+
+const COMMAND: &str = "10000000 79876543210 Ivan";
+
+/// Mounts `response` for sendContact, expecting `calls` calls, and returns the reply.
+async fn reply_for(app: &TestApp, response: ResponseTemplate, calls: u64) -> serde_json::Value {
+    send_contact().respond_with(response).expect(calls).mount(&app.green_api).await;
+    response_url_ok().expect(0).mount(&app.slack).await;
+    reply(app.post_command(COMMAND).await).await
+}
+
+#[tokio::test]
+async fn each_refusal_is_explained_and_never_retried() {
+    let cases: Vec<(ResponseTemplate, &str)> = vec![
+        (
+            ResponseTemplate::new(400).set_body_string("Validation failed. Details: 'chatId' is invalid"),
+            "GREEN-API refused the contact: Validation failed. Details: 'chatId' is invalid.",
+        ),
+        (ResponseTemplate::new(400).set_body_json(json!({"message": "bad request data"})), "refused the contact: bad request data"),
+        (ResponseTemplate::new(401), "ask your admin"),
+        (ResponseTemplate::new(403), "did not accept this bot's credentials (HTTP 403)"),
+        (ResponseTemplate::new(200).set_body_json(json!({"code": 401, "description": "Unauthorized"})), "credentials"),
+        (
+            ResponseTemplate::new(466).set_body_json(json!({"correspondentsStatus": {"status": "CORRESPONDENTS_QUOTE_EXCEEDED", "description": "Monthly quota has been exceeded"}})),
+            "quota is used up (Monthly quota has been exceeded)",
+        ),
+        (ResponseTemplate::new(404), "HTTP 404"),
+    ];
+    for (response, expected) in cases {
+        let app = spawn_app().await;
+        let reply = reply_for(&app, response, 1).await;
+        assert_ephemeral_containing(&reply, expected);
+        assert_ephemeral_containing(&reply, "Nothing was sent");
+    }
+}
+
+#[tokio::test]
+async fn answers_that_may_mean_sent_are_reported_as_unknown_and_never_retried() {
+    let cases: Vec<(ResponseTemplate, &str)> = vec![
+        (ResponseTemplate::new(500), "internal problem (HTTP 500)"),
+        (ResponseTemplate::new(502), "internal problem (HTTP 502)"),
+        (ResponseTemplate::new(499), "HTTP 499"),
+        (ResponseTemplate::new(200).set_body_json(json!({"idMessage": ""})), "without a message id"),
+        (ResponseTemplate::new(200).set_body_json(json!({})), "without a message id"),
+        (ResponseTemplate::new(200).set_body_string("<html>gateway</html>"), "without a message id"),
+        (ResponseTemplate::new(200).set_body_string("x".repeat(200 * 1024)), "without a message id"),
+    ];
+    for (response, expected) in cases {
+        let app = spawn_app().await;
+        let reply = reply_for(&app, response, 1).await;
+        assert_ephemeral_containing(&reply, expected);
+        assert_ephemeral_containing(&reply, "may or may not have been sent");
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_is_reported_as_an_unknown_outcome_and_not_retried() {
+    let app = spawn_app_with(|c: &mut ServeConfig| c.green_api.timeout = Duration::from_millis(300)).await;
+    let reply = reply_for(&app, id_message("1").set_delay(Duration::from_secs(3)), 1).await;
+    assert_ephemeral_containing(&reply, "did not answer within 0.3 s. The outcome is unknown");
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after_and_then_succeeds() {
+    let app = spawn_app().await;
+    send_contact()
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    send_contact().respond_with(id_message("after-429")).expect(1).mount(&app.green_api).await;
+    let reply = reply(app.post_command(COMMAND).await).await;
+    assert_eq!(reply["response_type"], "in_channel", "{reply}");
+    assert!(text_of(&reply).contains("after-429"));
+}
+
+#[tokio::test]
+async fn a_429_storm_gives_up_within_the_budget_with_a_clear_message() {
+    // Budget 1.5 s: a call at 0 s, a retry after the 1 s backoff, and no
+    // room for a third.
+    let app = spawn_app_with(|c: &mut ServeConfig| c.green_api.timeout = Duration::from_millis(1500)).await;
+    let reply = reply_for(&app, ResponseTemplate::new(429), 2).await;
+    assert_ephemeral_containing(&reply, "too many requests");
+    assert_ephemeral_containing(&reply, "Nothing was sent");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_reported_and_nothing_is_sent() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(move |c: &mut ServeConfig| {
+        c.green_api.url = format!("http://127.0.0.1:{closed_port}").parse().unwrap();
+    })
+    .await;
+    let reply = reply(app.post_command(COMMAND).await).await;
+    assert_ephemeral_containing(&reply, "Could not connect to GREEN-API");
+    assert_ephemeral_containing(&reply, "Nothing was sent");
+}
+
+#[tokio::test]
+async fn an_unresolvable_host_is_reported_and_nothing_is_sent() {
+    let app = spawn_app_with(|c: &mut ServeConfig| {
+        c.green_api.url = "http://green-api.invalid".parse().unwrap();
+    })
+    .await;
+    let reply = reply(app.post_command(COMMAND).await).await;
+    assert_ephemeral_containing(&reply, "Could not connect to GREEN-API");
+}
