@@ -43,16 +43,11 @@ fn slack_schema_errors(manifest: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(&read(SLACK_SCHEMA)).expect("vendored schema is JSON");
     // The schema declares draft-07 and only has local `#/definitions/...` references.
     let validator = jsonschema::draft7::new(&schema).expect("Slack's schema compiles");
-    validator
-        .iter_errors(manifest)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
+    validator.iter_errors(manifest).map(|e| format!("{}: {e}", e.instance_path())).collect()
 }
 
 fn slash_command(manifest: &Value) -> &Value {
-    let commands = manifest["features"]["slash_commands"]
-        .as_array()
-        .expect("features.slash_commands is a list");
+    let commands = manifest["features"]["slash_commands"].as_array().expect("features.slash_commands is a list");
     assert_eq!(commands.len(), 1, "exactly one slash command: {commands:?}");
     &commands[0]
 }
@@ -76,13 +71,22 @@ fn slack_schema_check_rejects_broken_manifests() {
     let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
         ("no display_information", Box::new(|m| drop(m.as_object_mut().unwrap().remove("display_information")))),
         ("unknown top-level key", Box::new(|m| m["no_such_key"] = json!(true))),
-        ("command over 32 characters", Box::new(|m| {
-            m["features"]["slash_commands"][0]["command"] = json!("/sendcontact-with-a-name-that-is-far-too-long")
-        })),
+        (
+            "command over 32 characters",
+            Box::new(|m| {
+                m["features"]["slash_commands"][0]["command"] = json!("/sendcontact-with-a-name-that-is-far-too-long")
+            }),
+        ),
         ("command without a slash", Box::new(|m| m["features"]["slash_commands"][0]["command"] = json!("sendcontact"))),
         ("url not http(s)", Box::new(|m| m["features"]["slash_commands"][0]["url"] = json!("ftp://example.com/x"))),
-        ("should_escape not a boolean", Box::new(|m| m["features"]["slash_commands"][0]["should_escape"] = json!("yes"))),
-        ("long_description under 175 characters", Box::new(|m| m["display_information"]["long_description"] = json!("short"))),
+        (
+            "should_escape not a boolean",
+            Box::new(|m| m["features"]["slash_commands"][0]["should_escape"] = json!("yes")),
+        ),
+        (
+            "long_description under 175 characters",
+            Box::new(|m| m["display_information"]["long_description"] = json!("short")),
+        ),
         ("name over 35 characters", Box::new(|m| m["display_information"]["name"] = json!("x".repeat(36)))),
     ];
     for (what, break_it) in broken {
@@ -98,18 +102,13 @@ fn slack_manifest_declares_the_sendcontact_command() {
     let command = slash_command(&manifest);
     assert_eq!(command["command"], "/sendcontact");
     assert_eq!(command["usage_hint"], "<chatId> <phone> <firstName> [lastName] [company]");
-    assert!(
-        command["description"].as_str().is_some_and(|d| !d.trim().is_empty()),
-        "the command has a description"
-    );
+    assert!(command["description"].as_str().is_some_and(|d| !d.trim().is_empty()), "the command has a description");
 
     // The request URL is a placeholder the admin replaces; it must point at our route.
     let url = command["url"].as_str().expect("the command has a request url");
     assert_eq!(url, "https://sendcontact.example.com/slack/commands");
-    let guides: Vec<String> = ["docs/install.md", "README.md"]
-        .iter()
-        .filter_map(|p| fs::read_to_string(repo_path(p)).ok())
-        .collect();
+    let guides: Vec<String> =
+        ["docs/install.md", "README.md"].iter().filter_map(|p| fs::read_to_string(repo_path(p)).ok()).collect();
     assert!(
         guides.iter().any(|g| g.contains("sendcontact.example.com")),
         "the install guide tells the admin to replace the placeholder request URL"
@@ -124,10 +123,7 @@ fn slack_manifest_declares_the_sendcontact_command() {
 fn slack_manifest_asks_only_for_the_commands_scope_over_http() {
     let manifest = yaml("manifest.yml");
     assert_eq!(manifest["oauth_config"]["scopes"]["bot"], json!(["commands"]));
-    assert!(
-        manifest["oauth_config"]["scopes"].get("user").is_none(),
-        "no user scopes are requested"
-    );
+    assert!(manifest["oauth_config"]["scopes"].get("user").is_none(), "no user scopes are requested");
     // Commands arrive over HTTPS at the request URL, which Socket Mode would bypass.
     assert_eq!(manifest["settings"]["socket_mode_enabled"], json!(false));
     // Nothing this service does not implement.
@@ -155,9 +151,8 @@ fn str_of<'a>(v: &'a Value, what: &str) -> &'a str {
 }
 
 fn container(deployment: &Value) -> &Value {
-    let containers = deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .expect("Deployment has containers");
+    let containers =
+        deployment["spec"]["template"]["spec"]["containers"].as_array().expect("Deployment has containers");
     assert_eq!(containers.len(), 1, "one container per pod");
     &containers[0]
 }
@@ -239,11 +234,8 @@ fn kubernetes_secrets_come_from_the_secret_only() {
     let docs = yaml_documents(K8S);
     let secret = k8s_object(&docs, "Secret");
     let secret_name = str_of(&secret["metadata"]["name"], "Secret name");
-    let secret_keys: BTreeSet<String> = ["stringData", "data"]
-        .iter()
-        .filter_map(|f| secret[*f].as_object())
-        .flat_map(|m| m.keys().cloned())
-        .collect();
+    let secret_keys: BTreeSet<String> =
+        ["stringData", "data"].iter().filter_map(|f| secret[*f].as_object()).flat_map(|m| m.keys().cloned()).collect();
     let c = container(k8s_object(&docs, "Deployment"));
 
     // Everything `serve` requires is provided: by envFrom of our Secret, or by env.
