@@ -4,5 +4,7 @@
 mod deferred;
 mod health;
 mod helpers;
+mod hostile;
+mod metrics;
 mod slack_commands;
 mod upstream_errors;
