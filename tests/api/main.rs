@@ -2,6 +2,7 @@
 //! playing GREEN-API and Slack's response_url.
 
 mod deferred;
+mod faults;
 mod health;
 mod helpers;
 mod hostile;
