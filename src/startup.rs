@@ -146,13 +146,16 @@ impl Application {
             result = &mut server => return result,
             () = stop => {}
         }
+        // One grace period bounds the whole drain, requests and deliveries
+        // alike, so an orchestrator's kill timeout can be set from it.
+        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         self.state.ready.store(false, Ordering::Relaxed);
         let deferred = self.tracker.len();
         tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
         let stopped = handle.stop(true);
         let (_, result) = tokio::join!(stopped, server);
         self.tracker.close();
-        if tokio::time::timeout(self.shutdown_grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_err() {
             tracing::error!(
                 unfinished = self.tracker.len(),
                 grace_secs = self.shutdown_grace.as_secs(),
