@@ -303,6 +303,7 @@ impl Problems {
         match value {
             None => self.missing(name),
             Some(v) if v.trim().is_empty() => self.push(format!("{name} is empty")),
+            Some(v) if v.contains('\u{fffd}') => self.push(format!("{name} is not valid UTF-8")),
             Some(v) => Some(SecretString::from(v.trim().to_owned())),
         }
     }
