@@ -78,6 +78,7 @@ pub struct ResponseUrlPoster {
 
 impl ResponseUrlPoster {
     pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
