@@ -181,7 +181,8 @@ if ! skipped check; then
     set -e
     [ "$check_rc" -eq 0 ] || fail "'check' exited $check_rc: $check_out"
     grep -qi authorized <<<"$check_out" || fail "'check' output does not say authorized: $check_out"
-    ok "'docker run ... check' exited 0: $(head -n1 <<<"$check_out")"
+    ok "'docker run ... check' exited 0:"
+    sed 's/^/    /' <<<"$check_out"
 fi
 
 # ---------------------------------------------------------------- serve
