@@ -6,7 +6,7 @@
 #
 # Plain Dockerfile on purpose: no "# syntax=" line, no digests, no BuildKit-only
 # features, so the classic builder works and nothing is pulled when the base images are
-# already present locally (see docs/install.md, "Container image").
+# already present locally (see README.md, "Container image").
 
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot

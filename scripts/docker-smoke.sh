@@ -161,7 +161,7 @@ ok "mock GREEN-API at $MOCK_URL"
 
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-# The same kind of env file an admin writes (docs/install.md), pointing at the mock.
+# The same kind of env file an admin writes (README.md), pointing at the mock.
 cat >"$WORK/sendcontact.env" <<EOF
 SLACK_SIGNING_SECRET=$SIGNING_SECRET
 GREEN_API_URL=$MOCK_URL

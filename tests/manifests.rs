@@ -107,8 +107,7 @@ fn slack_manifest_declares_the_sendcontact_command() {
     // The request URL is a placeholder the admin replaces; it must point at our route.
     let url = command["url"].as_str().expect("the command has a request url");
     assert_eq!(url, "https://sendcontact.example.com/slack/commands");
-    let guides: Vec<String> =
-        ["docs/install.md", "README.md"].iter().filter_map(|p| fs::read_to_string(repo_path(p)).ok()).collect();
+    let guides: Vec<String> = ["README.md"].iter().filter_map(|p| fs::read_to_string(repo_path(p)).ok()).collect();
     assert!(
         guides.iter().any(|g| g.contains("sendcontact.example.com")),
         "the install guide tells the admin to replace the placeholder request URL"
