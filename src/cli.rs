@@ -90,31 +90,29 @@ fn serve() -> ExitCode {
 /// (<https://green-api.com/en/telegram/docs/api/account/GetStateInstance>).
 pub fn state_advice(state: &str) -> &'static str {
     match state {
-        "authorized" => "authorized: the instance can send.",
+        "authorized" => "the instance can send.",
         "notAuthorized" => {
-            "not authorized: the instance is not linked to an account. Open the GREEN-API console and authorize \
+            "the instance is not linked to an account. Open the GREEN-API console and authorize \
              it (scan the QR code or enter the code), then run check again."
         }
         "starting" => {
-            "starting: the instance is (re)starting, which can take up to 5 minutes. Wait and run check again; if \
+            "the instance is (re)starting, which can take up to 5 minutes. Wait and run check again; if \
              it stays like this, reboot the instance in the GREEN-API console."
         }
         "blocked" => {
-            "blocked: the messenger has blocked the account. Nothing can be sent; see the GREEN-API console and \
+            "the messenger has blocked the account. Nothing can be sent; see the GREEN-API console and \
              contact GREEN-API support."
         }
         "suspended" => {
-            "suspended: sending is temporarily restricted. The console (or getAccountSettings) shows until when; \
+            "sending is temporarily restricted. The console (or getAccountSettings) shows until when; \
              wait for it to lift."
         }
-        "pendingPassword" | "pendingCode" => {
-            "waiting for a password or code: finish the two-step login in the GREEN-API console."
-        }
+        "pendingPassword" | "pendingCode" => "finish the two-step login in the GREEN-API console.",
         "yellowCard" => {
-            "yellow card: the messenger suspects spam and sending is limited. Send less for a while; see the \
+            "the messenger suspects spam and sending is limited. Send less for a while; see the \
              GREEN-API console."
         }
-        "sleepMode" => "sleep mode: the phone is offline. Bring it online, then run check again.",
+        "sleepMode" => "the phone is offline. Bring it online, then run check again.",
         _ => "an unknown state: see the GREEN-API console, and contact GREEN-API support if it persists.",
     }
 }
