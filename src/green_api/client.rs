@@ -238,7 +238,9 @@ impl GreenApiClient {
             // cannot duplicate a message.
             let wait = answer.retry_after.unwrap_or(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(30));
-            if Instant::now() + wait >= deadline {
+            // Compared as durations: `now + wait` would panic on a huge
+            // Retry-After, killing the task that owes the user an answer.
+            if wait >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(GreenApiError::RateLimited);
             }
             tracing::warn!(
