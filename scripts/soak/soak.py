@@ -54,6 +54,7 @@ FAULTS = {
     "unauthorized":   (3,     False),  # 401
     "rate_limited_ra": (6,    False),  # 429 with Retry-After: 1
     "rate_limited":   (5,     False),  # 429 without Retry-After
+    "rate_limited_absurd": (1, False), # 429 with Retry-After: 2^64-1 s (once panicked the service)
     "quota":          (3,     False),  # 466
     "server_error":   (4,     None),   # 500
     "bad_gateway":    (4,     None),   # 502
@@ -162,6 +163,9 @@ def make_green_api(store, rng, token, timeout_s):
 
         def fault_rate_limited(self, _):
             self.reply(429, b"Too Many Requests")
+
+        def fault_rate_limited_absurd(self, _):
+            self.reply(429, b"Too Many Requests", [("Retry-After", "18446744073709551615")])
 
         def fault_quota(self, _):
             self.reply(466, json.dumps({
@@ -387,8 +391,8 @@ def main():
         sig = sign(signing_secret, ts, body)
         if kind == "bad_signature":
             sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
-        answer = {"kind": kind}
         started = time.monotonic()
+        answer = {"kind": kind, "sent_at": started}
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("POST", "/slack/commands", body=body, headers={
@@ -590,15 +594,17 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         succeeded = answer.get("response_type") == "in_channel"
         last = calls[-1] if calls else None
         should_succeed = bool(last) and last[1] in SUCCESS_FAULTS
-        # A success that came out after GREEN_API_TIMEOUT_MS (counted from
-        # the first call) is one the service had already given up on: it
-        # rightly reports the outcome as unknown.
-        if should_succeed and (last[3] or 1e18) - calls[0][0] > timeout_s - 0.05:
+        # A success that left the mock later than GREEN_API_TIMEOUT_MS after
+        # the command was sent may have come after the service gave up (its
+        # clock starts on receipt, and connecting to the mock takes time
+        # too): it may rightly report the outcome as unknown.
+        if should_succeed and (last[3] or 1e18) - a["sent_at"] > timeout_s - 0.1:
             ok_too_late += 1
             should_succeed = succeeded
         if succeeded != should_succeed:
             wrong.append((cmd, f"answered {'success' if succeeded else 'failure'} after "
-                               f"{[c[1] for c in calls]}"))
+                               f"{[(c[1], round(c[0] - a['sent_at'], 2), round((c[3] or 0) - a['sent_at'], 2)) for c in calls]}: "
+                               f"{answer.get('text', '')[:160]}"))
         elif succeeded and last[2] not in answer.get("text", ""):
             wrong.append((cmd, f"success without the idMessage {last[2]}"))
 
