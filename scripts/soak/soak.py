@@ -12,7 +12,9 @@ in its response_url path, so each upstream call and each delayed answer is
 attributed to the command that caused it.
 
 Exit status: 0 when nothing was lost, duplicated or answered wrongly and
-memory stayed flat; 1 otherwise; 2 when the run itself could not be set up.
+memory stayed flat; 1 otherwise; 3 when something was off but the harness
+itself stalled during the run (inconclusive: run again on a quieter
+machine); 2 when the run itself could not be set up.
 
 Usage: scripts/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
 (see --help). run.sh builds the binary first; this script takes --binary.
@@ -258,16 +260,32 @@ def make_response_url(store, rng, max_failures):
     return ResponseUrl
 
 
+class Server(ThreadingHTTPServer):
+    # A class attribute: listen() runs in the constructor. The default of 5
+    # overflowed under bursts (the kernel logged SYN flooding, and the
+    # service's connects to the mocks timed out).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def serve(handler):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
 def sign(secret, ts, body):
     return "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+
+
+def cpu_pressure():
+    """The share of the last 10 s in which some runnable task waited for a
+    CPU (Linux PSI), or None where the kernel does not report it."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return float(f.readline().split()[1].split("=")[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def proc_status(pid):
@@ -294,7 +312,8 @@ def main():
     p.add_argument("--timeout-ms", type=int, default=2000, help="GREEN_API_TIMEOUT_MS (default 2000)")
     p.add_argument("--drain", type=float, default=60, help="max seconds to wait for deferred answers (default 60)")
     p.add_argument("--max-rss-growth-mib", type=float, default=32,
-                   help="fail if RSS in the last fifth of the run exceeds the first fifth (after warm-up) by more")
+                   help="fail if the average RSS in the last fifth of the run exceeds that of the second fifth (the "
+                        "first is warm-up) by more than this (default 32)")
     p.add_argument("--max-post-failures", type=int, default=2,
                    help="most 500/429 answers the response_url receiver gives one command before a 200 (default 2; "
                         "5 or more makes some deliveries fail for good, which the report must then count as lost)")
@@ -426,10 +445,25 @@ def main():
             s = proc_status(service.pid)
             if s:
                 s["t"] = round(time.monotonic() - t0, 1)
+                s["cpu_pressure"] = cpu_pressure()
                 samples.append(s)
             stop_sampling.wait(1.0)
 
+    # The harness can stall too (a starved Python process, a loaded
+    # machine): a thread that should wake every 100 ms notes when it did not,
+    # so a report can tell the service's faults from the harness's.
+    stalls = []
+
+    def heartbeat():
+        while not stop_sampling.is_set():
+            before = time.monotonic()
+            time.sleep(0.1)
+            late = time.monotonic() - before - 0.1
+            if late > 0.5:
+                stalls.append((round(before - t0, 1), round(late, 2)))
+
     threading.Thread(target=sampler, daemon=True).start()
+    threading.Thread(target=heartbeat, daemon=True).start()
 
     log(f"driving {total} commands at {args.rate}/s for {args.duration:.0f} s")
     lag_max = 0.0
@@ -484,7 +518,7 @@ def main():
     receiver.shutdown()
 
     report = analyse(args, store, samples, final, exit_code, log_path, token, signing_secret,
-                     driving_ended - start, drain_secs, lag_max)
+                     driving_ended - start, drain_secs, lag_max, stalls)
     report["deferred_outstanding_at_sigterm"] = outstanding_at_sigterm
     if args.keep_log:
         with open(log_path, "rb") as src, open(args.keep_log, "wb") as dst:
@@ -493,7 +527,7 @@ def main():
         with open(args.report, "w") as f:
             json.dump(report, f, indent=2, sort_keys=True)
     print_report(report)
-    return 0 if report["ok"] else 1
+    return 0 if report["ok"] else 3 if report["inconclusive"] else 1
 
 
 def is_sending(answer):
@@ -503,14 +537,17 @@ def is_sending(answer):
 
 
 def analyse(args, store, samples, final, exit_code, log_path, token, signing_secret, driving_secs, drain_secs,
-            lag_max):
+            lag_max, stalls):
     problems = []
     r = {"config": {"duration_s": args.duration, "rate_per_s": args.rate, "seed": args.seed,
                     "max_post_failures": args.max_post_failures, "sigterm_after_driving": args.sigterm_after_driving,
                     "ack_budget_ms": args.ack_budget_ms, "green_api_timeout_ms": args.timeout_ms,
                     "fault_weights": {k: v[0] for k, v in FAULTS.items()}},
          "driving_s": round(driving_secs, 1), "drain_s": round(drain_secs, 1),
-         "driver_max_lag_ms": round(lag_max * 1000, 1)}
+         "driver_max_lag_ms": round(lag_max * 1000, 1),
+         "harness_stalls_over_0_5s": stalls[:50],
+         "cpu_pressure_max_pct": max((s["cpu_pressure"] for s in samples if s.get("cpu_pressure") is not None),
+                                     default=None)}
     answers = store.answers
     r["requests_sent"] = len(answers)
     by_kind = {}
@@ -643,6 +680,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
     r["memory"] = {
         "peak_vmhwm_mib": round(final.get("VmHWM", max((s.get("VmHWM", 0) for s in samples), default=0)) / 1024, 1),
         "rss_mib_over_time": [(t, round(kb / 1024, 1)) for t, kb in series],
+        "fds_over_time": [(s["t"], s.get("fds")) for s in samples[:: max(1, len(samples) // 24)]],
         "fds_max": max((s.get("fds", 0) for s in samples), default=0),
         "threads_max": max((s.get("Threads", 0) for s in samples), default=0),
         "final_rss_mib": round(final.get("VmRSS", 0) / 1024, 1),
@@ -687,6 +725,9 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         problems.append(f"exit code after SIGTERM: {exit_code}")
     r["problems"] = problems
     r["ok"] = not problems
+    # Problems during a run in which the harness itself stalled say nothing
+    # sure about the service: report them, but as inconclusive.
+    r["inconclusive"] = bool(problems) and (bool(stalls) or lag_max > 1.0)
     return r
 
 
@@ -718,12 +759,21 @@ def print_report(r):
         f"max fds {m['fds_max']}, max threads {m['threads_max']}; after drain RSS {m['final_rss_mib']} MiB, "
         f"fds {m['final_fds']}",
         f"RSS over time   {' '.join(f'{t:.0f}s:{v}' for t, v in m['rss_mib_over_time'])}",
+        f"fds over time   {' '.join(f'{t:.0f}s:{v}' for t, v in m['fds_over_time'])}",
         f"service log     {r['service_log']}",
     ]
     if any(r["examples"].values()):
         out.append(f"examples        {r['examples']}")
-    out.append("RESULT          " + ("OK: nothing lost, nothing duplicated" if r["ok"] else
-                                     "FAIL: " + "; ".join(r["problems"])))
+    out.append(f"harness         heartbeat stalls over 0.5 s: {len(r['harness_stalls_over_0_5s'])} "
+               f"{r['harness_stalls_over_0_5s'][:8]}; max CPU pressure (PSI some avg10) {r['cpu_pressure_max_pct']} %")
+    if r["ok"]:
+        verdict = "OK: nothing lost, nothing duplicated"
+    elif r["inconclusive"]:
+        verdict = ("INCONCLUSIVE: the harness itself stalled during the run (see 'harness'), so these may be its "
+                   "faults: " + "; ".join(r["problems"]))
+    else:
+        verdict = "FAIL: " + "; ".join(r["problems"])
+    out.append("RESULT          " + verdict)
     print("\n".join(out), flush=True)
 
 
