@@ -245,17 +245,24 @@ def make_response_url(store, rng, max_failures):
                 payload = json.loads(raw)
             except ValueError:
                 payload = {"unparsable": raw[:200].decode("utf-8", "replace")}
+            post = [time.monotonic(), status, payload, True]
             with store.lock:
-                store.posts.setdefault(cmd, []).append((time.monotonic(), status, payload))
+                store.posts.setdefault(cmd, []).append(post)
             headers = [("Retry-After", "1")] if status == 429 and rng.random() < 0.5 else []
             body = b"ok" if status == 200 else b"rate_limited" if status == 429 else b"internal_error"
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in headers:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                # The service hung up before our answer (its POST timed
+                # out): for it this post failed, and posting again is right.
+                post[3] = False
+                self.close_connection = True
 
     return ResponseUrl
 
@@ -434,7 +441,7 @@ def main():
     def pending():
         with store.lock:
             return [cmd for cmd, a in store.answers.items()
-                    if is_sending(a) and not any(st == 200 for _, st, _ in store.posts.get(cmd, []))]
+                    if is_sending(a) and not any(p[1] == 200 for p in store.posts.get(cmd, []))]
 
     samples = []
     stop_sampling = threading.Event()
@@ -566,6 +573,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
     lost, duplicates, refused_resends, wrong, extra_answers, late_acks = [], [], [], [], [], []
     stray_upstream = []
     ok_too_late = 0
+    reposts_after_unanswered = 0
     timeout_s = args.timeout_ms / 1000
     posts_total = sum(len(v) for v in store.posts.values())
     post_retries = sum(max(0, len(v) - 1) for v in store.posts.values())
@@ -575,6 +583,12 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         calls = store.upstream.get(cmd, [])
         posts = store.posts.get(cmd, [])
         delivered = [p for p in posts if p[1] == 200]
+        # An accepted post whose answer never reached the service (it had
+        # hung up) is followed by a legitimate re-post: Slack would show
+        # that answer twice, which at-least-once delivery allows.
+        if len(delivered) > 1 and all(not p[3] for p in delivered[:-1]):
+            reposts_after_unanswered += len(delivered) - 1
+            delivered = delivered[-1:]
         if a["latency"] > 3.0:
             late_acks.append(cmd)
         if "error" in a:
@@ -656,6 +670,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
                      "faults_served": dict(sorted(fault_counts.items(), key=lambda kv: -kv[1]))}
     r["inline_answers"] = inline
     r["response_url"] = {"final_answers": deferred, "posts": posts_total, "retried_posts": post_retries,
+                         "accepted_twice_after_the_service_hung_up": reposts_after_unanswered,
                          "failures_injected": sum(1 for v in store.posts.values() for p in v if p[1] != 200)}
     r["final_answers"] = inline["in_channel"] + inline["ephemeral_final"] + inline["http_401"] + \
         deferred["in_channel"] + deferred["ephemeral"]
