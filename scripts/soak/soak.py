@@ -12,7 +12,9 @@ in its response_url path, so each upstream call and each delayed answer is
 attributed to the command that caused it.
 
 Exit status: 0 when nothing was lost, duplicated or answered wrongly and
-memory stayed flat; 1 otherwise; 2 when the run itself could not be set up.
+memory stayed flat; 1 otherwise; 3 when something was off but the harness
+itself stalled during the run (inconclusive: run again on a quieter
+machine); 2 when the run itself could not be set up.
 
 Usage: scripts/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
 (see --help). run.sh builds the binary first; this script takes --binary.
@@ -54,6 +56,7 @@ FAULTS = {
     "unauthorized":   (3,     False),  # 401
     "rate_limited_ra": (6,    False),  # 429 with Retry-After: 1
     "rate_limited":   (5,     False),  # 429 without Retry-After
+    "rate_limited_absurd": (1, False), # 429 with Retry-After: 2^64-1 s (once panicked the service)
     "quota":          (3,     False),  # 466
     "server_error":   (4,     None),   # 500
     "bad_gateway":    (4,     None),   # 502
@@ -163,6 +166,9 @@ def make_green_api(store, rng, token, timeout_s):
         def fault_rate_limited(self, _):
             self.reply(429, b"Too Many Requests")
 
+        def fault_rate_limited_absurd(self, _):
+            self.reply(429, b"Too Many Requests", [("Retry-After", "18446744073709551615")])
+
         def fault_quota(self, _):
             self.reply(466, json.dumps({
                 "correspondentsStatus": {"status": "CORRESPONDENTS_QUOTE_EXCEEDED",
@@ -239,31 +245,54 @@ def make_response_url(store, rng, max_failures):
                 payload = json.loads(raw)
             except ValueError:
                 payload = {"unparsable": raw[:200].decode("utf-8", "replace")}
+            post = [time.monotonic(), status, payload, True]
             with store.lock:
-                store.posts.setdefault(cmd, []).append((time.monotonic(), status, payload))
+                store.posts.setdefault(cmd, []).append(post)
             headers = [("Retry-After", "1")] if status == 429 and rng.random() < 0.5 else []
             body = b"ok" if status == 200 else b"rate_limited" if status == 429 else b"internal_error"
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in headers:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                # The service hung up before our answer (its POST timed
+                # out): for it this post failed, and posting again is right.
+                post[3] = False
+                self.close_connection = True
 
     return ResponseUrl
 
 
+class Server(ThreadingHTTPServer):
+    # A class attribute: listen() runs in the constructor. The default of 5
+    # overflowed under bursts (the kernel logged SYN flooding, and the
+    # service's connects to the mocks timed out).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def serve(handler):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
 def sign(secret, ts, body):
     return "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+
+
+def cpu_pressure():
+    """The share of the last 10 s in which some runnable task waited for a
+    CPU (Linux PSI), or None where the kernel does not report it."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return float(f.readline().split()[1].split("=")[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def proc_status(pid):
@@ -290,7 +319,8 @@ def main():
     p.add_argument("--timeout-ms", type=int, default=2000, help="GREEN_API_TIMEOUT_MS (default 2000)")
     p.add_argument("--drain", type=float, default=60, help="max seconds to wait for deferred answers (default 60)")
     p.add_argument("--max-rss-growth-mib", type=float, default=32,
-                   help="fail if RSS in the last fifth of the run exceeds the first fifth (after warm-up) by more")
+                   help="fail if the average RSS in the last fifth of the run exceeds that of the second fifth (the "
+                        "first is warm-up) by more than this (default 32)")
     p.add_argument("--max-post-failures", type=int, default=2,
                    help="most 500/429 answers the response_url receiver gives one command before a 200 (default 2; "
                         "5 or more makes some deliveries fail for good, which the report must then count as lost)")
@@ -387,8 +417,8 @@ def main():
         sig = sign(signing_secret, ts, body)
         if kind == "bad_signature":
             sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
-        answer = {"kind": kind}
         started = time.monotonic()
+        answer = {"kind": kind, "sent_at": started}
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("POST", "/slack/commands", body=body, headers={
@@ -411,7 +441,7 @@ def main():
     def pending():
         with store.lock:
             return [cmd for cmd, a in store.answers.items()
-                    if is_sending(a) and not any(st == 200 for _, st, _ in store.posts.get(cmd, []))]
+                    if is_sending(a) and not any(p[1] == 200 for p in store.posts.get(cmd, []))]
 
     samples = []
     stop_sampling = threading.Event()
@@ -422,10 +452,25 @@ def main():
             s = proc_status(service.pid)
             if s:
                 s["t"] = round(time.monotonic() - t0, 1)
+                s["cpu_pressure"] = cpu_pressure()
                 samples.append(s)
             stop_sampling.wait(1.0)
 
+    # The harness can stall too (a starved Python process, a loaded
+    # machine): a thread that should wake every 100 ms notes when it did not,
+    # so a report can tell the service's faults from the harness's.
+    stalls = []
+
+    def heartbeat():
+        while not stop_sampling.is_set():
+            before = time.monotonic()
+            time.sleep(0.1)
+            late = time.monotonic() - before - 0.1
+            if late > 0.5:
+                stalls.append((round(before - t0, 1), round(late, 2)))
+
     threading.Thread(target=sampler, daemon=True).start()
+    threading.Thread(target=heartbeat, daemon=True).start()
 
     log(f"driving {total} commands at {args.rate}/s for {args.duration:.0f} s")
     lag_max = 0.0
@@ -480,7 +525,7 @@ def main():
     receiver.shutdown()
 
     report = analyse(args, store, samples, final, exit_code, log_path, token, signing_secret,
-                     driving_ended - start, drain_secs, lag_max)
+                     driving_ended - start, drain_secs, lag_max, stalls)
     report["deferred_outstanding_at_sigterm"] = outstanding_at_sigterm
     if args.keep_log:
         with open(log_path, "rb") as src, open(args.keep_log, "wb") as dst:
@@ -489,7 +534,7 @@ def main():
         with open(args.report, "w") as f:
             json.dump(report, f, indent=2, sort_keys=True)
     print_report(report)
-    return 0 if report["ok"] else 1
+    return 0 if report["ok"] else 3 if report["inconclusive"] else 1
 
 
 def is_sending(answer):
@@ -499,14 +544,17 @@ def is_sending(answer):
 
 
 def analyse(args, store, samples, final, exit_code, log_path, token, signing_secret, driving_secs, drain_secs,
-            lag_max):
+            lag_max, stalls):
     problems = []
     r = {"config": {"duration_s": args.duration, "rate_per_s": args.rate, "seed": args.seed,
                     "max_post_failures": args.max_post_failures, "sigterm_after_driving": args.sigterm_after_driving,
                     "ack_budget_ms": args.ack_budget_ms, "green_api_timeout_ms": args.timeout_ms,
                     "fault_weights": {k: v[0] for k, v in FAULTS.items()}},
          "driving_s": round(driving_secs, 1), "drain_s": round(drain_secs, 1),
-         "driver_max_lag_ms": round(lag_max * 1000, 1)}
+         "driver_max_lag_ms": round(lag_max * 1000, 1),
+         "harness_stalls_over_0_5s": stalls[:50],
+         "cpu_pressure_max_pct": max((s["cpu_pressure"] for s in samples if s.get("cpu_pressure") is not None),
+                                     default=None)}
     answers = store.answers
     r["requests_sent"] = len(answers)
     by_kind = {}
@@ -525,6 +573,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
     lost, duplicates, refused_resends, wrong, extra_answers, late_acks = [], [], [], [], [], []
     stray_upstream = []
     ok_too_late = 0
+    reposts_after_unanswered = 0
     timeout_s = args.timeout_ms / 1000
     posts_total = sum(len(v) for v in store.posts.values())
     post_retries = sum(max(0, len(v) - 1) for v in store.posts.values())
@@ -534,6 +583,12 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         calls = store.upstream.get(cmd, [])
         posts = store.posts.get(cmd, [])
         delivered = [p for p in posts if p[1] == 200]
+        # An accepted post whose answer never reached the service (it had
+        # hung up) is followed by a legitimate re-post: Slack would show
+        # that answer twice, which at-least-once delivery allows.
+        if len(delivered) > 1 and all(not p[3] for p in delivered[:-1]):
+            reposts_after_unanswered += len(delivered) - 1
+            delivered = delivered[-1:]
         if a["latency"] > 3.0:
             late_acks.append(cmd)
         if "error" in a:
@@ -590,15 +645,17 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         succeeded = answer.get("response_type") == "in_channel"
         last = calls[-1] if calls else None
         should_succeed = bool(last) and last[1] in SUCCESS_FAULTS
-        # A success that came out after GREEN_API_TIMEOUT_MS (counted from
-        # the first call) is one the service had already given up on: it
-        # rightly reports the outcome as unknown.
-        if should_succeed and (last[3] or 1e18) - calls[0][0] > timeout_s - 0.05:
+        # A success that left the mock later than GREEN_API_TIMEOUT_MS after
+        # the command was sent may have come after the service gave up (its
+        # clock starts on receipt, and connecting to the mock takes time
+        # too): it may rightly report the outcome as unknown.
+        if should_succeed and (last[3] or 1e18) - a["sent_at"] > timeout_s - 0.1:
             ok_too_late += 1
             should_succeed = succeeded
         if succeeded != should_succeed:
             wrong.append((cmd, f"answered {'success' if succeeded else 'failure'} after "
-                               f"{[c[1] for c in calls]}"))
+                               f"{[(c[1], round(c[0] - a['sent_at'], 2), round((c[3] or 0) - a['sent_at'], 2)) for c in calls]}: "
+                               f"{answer.get('text', '')[:160]}"))
         elif succeeded and last[2] not in answer.get("text", ""):
             wrong.append((cmd, f"success without the idMessage {last[2]}"))
 
@@ -613,6 +670,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
                      "faults_served": dict(sorted(fault_counts.items(), key=lambda kv: -kv[1]))}
     r["inline_answers"] = inline
     r["response_url"] = {"final_answers": deferred, "posts": posts_total, "retried_posts": post_retries,
+                         "accepted_twice_after_the_service_hung_up": reposts_after_unanswered,
                          "failures_injected": sum(1 for v in store.posts.values() for p in v if p[1] != 200)}
     r["final_answers"] = inline["in_channel"] + inline["ephemeral_final"] + inline["http_401"] + \
         deferred["in_channel"] + deferred["ephemeral"]
@@ -637,6 +695,7 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
     r["memory"] = {
         "peak_vmhwm_mib": round(final.get("VmHWM", max((s.get("VmHWM", 0) for s in samples), default=0)) / 1024, 1),
         "rss_mib_over_time": [(t, round(kb / 1024, 1)) for t, kb in series],
+        "fds_over_time": [(s["t"], s.get("fds")) for s in samples[:: max(1, len(samples) // 24)]],
         "fds_max": max((s.get("fds", 0) for s in samples), default=0),
         "threads_max": max((s.get("Threads", 0) for s in samples), default=0),
         "final_rss_mib": round(final.get("VmRSS", 0) / 1024, 1),
@@ -681,6 +740,9 @@ def analyse(args, store, samples, final, exit_code, log_path, token, signing_sec
         problems.append(f"exit code after SIGTERM: {exit_code}")
     r["problems"] = problems
     r["ok"] = not problems
+    # Problems during a run in which the harness itself stalled say nothing
+    # sure about the service: report them, but as inconclusive.
+    r["inconclusive"] = bool(problems) and (bool(stalls) or lag_max > 1.0)
     return r
 
 
@@ -712,12 +774,21 @@ def print_report(r):
         f"max fds {m['fds_max']}, max threads {m['threads_max']}; after drain RSS {m['final_rss_mib']} MiB, "
         f"fds {m['final_fds']}",
         f"RSS over time   {' '.join(f'{t:.0f}s:{v}' for t, v in m['rss_mib_over_time'])}",
+        f"fds over time   {' '.join(f'{t:.0f}s:{v}' for t, v in m['fds_over_time'])}",
         f"service log     {r['service_log']}",
     ]
     if any(r["examples"].values()):
         out.append(f"examples        {r['examples']}")
-    out.append("RESULT          " + ("OK: nothing lost, nothing duplicated" if r["ok"] else
-                                     "FAIL: " + "; ".join(r["problems"])))
+    out.append(f"harness         heartbeat stalls over 0.5 s: {len(r['harness_stalls_over_0_5s'])} "
+               f"{r['harness_stalls_over_0_5s'][:8]}; max CPU pressure (PSI some avg10) {r['cpu_pressure_max_pct']} %")
+    if r["ok"]:
+        verdict = "OK: nothing lost, nothing duplicated"
+    elif r["inconclusive"]:
+        verdict = ("INCONCLUSIVE: the harness itself stalled during the run (see 'harness'), so these may be its "
+                   "faults: " + "; ".join(r["problems"]))
+    else:
+        verdict = "FAIL: " + "; ".join(r["problems"])
+    out.append("RESULT          " + verdict)
     print("\n".join(out), flush=True)
 
 
