@@ -23,6 +23,12 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 pub struct IdMessage(String);
 
 impl IdMessage {
+    /// An id as GREEN-API returned it; for benchmarks and tests that render
+    /// replies without calling GREEN-API.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
