@@ -20,7 +20,8 @@
 # load generator and the mock share CPU 1.
 #
 # Tunables (environment): RATE (500), DURATION (30 s per phase), WARMUP (3 s),
-# CONNECTIONS (32), STARTUP_RUNS (20), PORT (18080), MOCK_PORT (18081).
+# CONNECTIONS (32), STARTUP_RUNS (20), PORT (18080), MOCK_PORT (18081),
+# REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (file).
 # Not part of CI; it needs about three minutes after the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,13 +47,16 @@ if ! command -v taskset >/dev/null; then
     apt-get update -qq && apt-get install -y -qq util-linux >/dev/null
 fi
 
-say "== building (release): the service, then the load tools"
-# Two steps on purpose: building the example in the same cargo call would
-# unify dev-dependency features into the measured binary.
-cargo build --release --locked --bin slack-sendcontact
-cargo build --release --locked --example loadgen
+# Two builds on purpose: building the example in the same cargo call would
+# unify dev-dependency features into the measured binary. SKIP_BUILD=1 reuses
+# what is there.
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    say "== building: the service (release profile), then the load tools (loadgen profile)"
+    cargo build --release --locked --bin slack-sendcontact
+    cargo build --profile loadgen --locked --example loadgen
+fi
 SERVICE=$TARGET_DIR/release/slack-sendcontact
-LOADGEN=$TARGET_DIR/release/examples/loadgen
+LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
 
 # Other work on the machine (a build, a fuzzer) would preempt the service and
 # the generator and show up as their latency; as root, both run at real-time
