@@ -124,6 +124,7 @@ fn mock(args: &[String]) -> Res<()> {
             .run_until(async move {
                 loop {
                     let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+                    counts.connections.fetch_add(1, Ordering::Relaxed);
                     let _ = stream.set_nodelay(true);
                     tokio::task::spawn_local(serve_mock(stream, Rc::clone(&counts)));
                 }
@@ -134,6 +135,8 @@ fn mock(args: &[String]) -> Res<()> {
 
 #[derive(Default)]
 struct Counts {
+    /// TCP connections accepted: few, if the service keeps them alive.
+    connections: AtomicU64,
     send_contact: AtomicU64,
     response_url: AtomicU64,
     other: AtomicU64,
@@ -158,10 +161,11 @@ async fn serve_mock(mut stream: TcpStream, counts: Rc<Counts>) {
                 (
                     "200 OK",
                     format!(
-                        "send_contact={} response_url={} other={}",
+                        "send_contact={} response_url={} other={} connections={}",
                         counts.send_contact.load(Ordering::Relaxed),
                         counts.response_url.load(Ordering::Relaxed),
-                        counts.other.load(Ordering::Relaxed)
+                        counts.other.load(Ordering::Relaxed),
+                        counts.connections.load(Ordering::Relaxed)
                     ),
                 )
             } else {
@@ -179,7 +183,7 @@ async fn serve_mock(mut stream: TcpStream, counts: Rc<Counts>) {
 }
 
 /// The mock's counters, read over HTTP.
-fn mock_counts(mock: SocketAddr) -> Res<(u64, u64, u64)> {
+fn mock_counts(mock: SocketAddr) -> Res<(u64, u64, u64, u64)> {
     let mut stream = StdTcpStream::connect(mock).map_err(|e| format!("mock at {mock}: {e}"))?;
     stream.write_all(b"GET /count HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
     let mut text = String::new();
@@ -189,7 +193,7 @@ fn mock_counts(mock: SocketAddr) -> Res<(u64, u64, u64)> {
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
             .ok_or_else(|| format!("mock's /count lacks {name}: {text}"))
     };
-    Ok((field("send_contact")?, field("response_url")?, field("other")?))
+    Ok((field("send_contact")?, field("response_url")?, field("other")?, field("connections")?))
 }
 
 // ---------------------------------------------------------------- startup
@@ -456,7 +460,7 @@ struct Tally {
 fn load(args: &[String]) -> Res<()> {
     let args = parse_load_args(args)?;
     let requests = signed_requests(&args);
-    let (upstream_before, response_url_before, _) = mock_counts(args.mock)?;
+    let (upstream_before, response_url_before, _, connections_before) = mock_counts(args.mock)?;
     let rt = runtime();
     let local = tokio::task::LocalSet::new();
 
@@ -495,7 +499,9 @@ fn load(args: &[String]) -> Res<()> {
     let sched_after = sched_cpu(args.pid);
     // Give a deferred reply, if any, a moment to land before counting.
     std::thread::sleep(Duration::from_millis(200));
-    let (upstream_after, response_url_after, _) = mock_counts(args.mock)?;
+    let (upstream_after, response_url_after, _, connections_after) = mock_counts(args.mock)?;
+    // Each /count probe opens one connection of its own.
+    let upstream_connections = connections_after.saturating_sub(connections_before + 1);
 
     let mut all = Tally::default();
     for t in tallies {
@@ -521,7 +527,8 @@ fn load(args: &[String]) -> Res<()> {
     println!(
         "label={} connections={} rate={} measured_s={:.2} requests={n} rps={:.0} p50_us={} p90_us={} p99_us={} \
          p999_us={} max_us={} cpu_us_per_req={:.1} sched_cpu_us_per_req={:.1} cpu_util={:.2} vmhwm_kib={hwm_kib} \
-         answered={} upstream_calls={upstream} response_url_posts={deferred} non_200={} not_sent={} broken={} \
+         answered={} upstream_calls={upstream} upstream_connections={upstream_connections} \
+         response_url_posts={deferred} non_200={} not_sent={} broken={} \
          errors={errors} loadgen_cpu_us_per_req={:.1}",
         args.label,
         args.connections,

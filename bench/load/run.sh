@@ -223,6 +223,7 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     echo "| errors: fixed / saturation send / saturation help | $(field "$FIXED" errors) / $(field "$SAT_SEND" errors) / $(field "$SAT_HELP" errors) |"
     echo "| service exit status after SIGTERM | $SERVICE_EXIT |"
     echo "| upstream calls vs requests answered (fixed, send) | $(field "$FIXED" upstream_calls) / $(field "$FIXED" answered), $(field "$SAT_SEND" upstream_calls) / $(field "$SAT_SEND" answered) |"
+    echo "| new TCP connections to the mock GREEN-API (fixed, send) | $(field "$FIXED" upstream_connections), $(field "$SAT_SEND" upstream_connections) (keep-alive) |"
     echo
     echo "Raw lines:"
     echo
