@@ -4,7 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, ServeConfig};
+use std::sync::Arc;
+
+use crate::command::usage;
+use crate::config::{self, AdminConfig, ServeConfig};
+use crate::green_api::GreenApiClient;
+use crate::metrics::Metrics;
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -26,6 +31,23 @@ pub struct Cli {
 pub enum Command {
     /// Serve Slack commands on HOST:PORT (the default)
     Serve,
+    /// Check the GREEN-API instance: its state and type; exit 0 only when it is authorized
+    #[command(long_about = "Calls GREEN-API getStateInstance and getSettings with the configured GREEN_API_URL, \
+        GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, and says in plain words whether the instance can send, \
+        and what to do if not. Exits 0 only when the instance is authorized. SLACK_SIGNING_SECRET is not needed.")]
+    Check,
+    /// Send a contact card from the terminal, exactly as the slash command would; prints the idMessage
+    #[command(
+        long_about = "Sends a contact card with the same parser and GREEN-API client as the slash command and \
+            prints GREEN-API's idMessage. Quote names with spaces as your shell needs. Exit status: 0 sent, \
+            1 GREEN-API failed, 2 bad arguments or configuration.",
+        after_help = "Example:\n  slack-sendcontact send 10000000 +79876543210 Иван Иванов \"ООО Ромашка\""
+    )]
+    Send {
+        /// <chatId> <phone> <firstName> [lastName] [company...]
+        #[arg(value_name = "ARGS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Probe GET /healthz on 127.0.0.1:$PORT; exit 0 if it answers 200 (for container health checks)
     Healthcheck,
 }
@@ -34,6 +56,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
+        Command::Check => check(),
+        Command::Send { args } => send(&args),
         Command::Healthcheck => healthcheck(),
     }
 }
@@ -56,6 +80,109 @@ fn serve() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "the server stopped with an error");
+            eprintln!("slack-sendcontact: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What an admin should do about each state getStateInstance can report
+/// (<https://green-api.com/en/telegram/docs/api/account/GetStateInstance>).
+pub fn state_advice(state: &str) -> &'static str {
+    match state {
+        "authorized" => "the instance can send.",
+        "notAuthorized" => {
+            "the instance is not linked to an account. Open the GREEN-API console and authorize \
+             it (scan the QR code or enter the code), then run check again."
+        }
+        "starting" => {
+            "the instance is (re)starting, which can take up to 5 minutes. Wait and run check again; if \
+             it stays like this, reboot the instance in the GREEN-API console."
+        }
+        "blocked" => {
+            "the messenger has blocked the account. Nothing can be sent; see the GREEN-API console and \
+             contact GREEN-API support."
+        }
+        "suspended" => {
+            "sending is temporarily restricted. The console (or getAccountSettings) shows until when; \
+             wait for it to lift."
+        }
+        "pendingPassword" | "pendingCode" => "finish the two-step login in the GREEN-API console.",
+        "yellowCard" => {
+            "the messenger suspects spam and sending is limited. Send less for a while; see the \
+             GREEN-API console."
+        }
+        "sleepMode" => "the phone is offline. Bring it online, then run check again.",
+        _ => "an unknown state: see the GREEN-API console, and contact GREEN-API support if it persists.",
+    }
+}
+
+fn admin_setup() -> Result<(AdminConfig, GreenApiClient), ExitCode> {
+    let config = AdminConfig::from_env().map_err(|e| config_error(&e))?;
+    telemetry::init(config.log_format);
+    let client = GreenApiClient::new(&config.green_api, Arc::new(Metrics::default())).map_err(|e| {
+        eprintln!("slack-sendcontact: {e}");
+        ExitCode::FAILURE
+    })?;
+    Ok((config, client))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
+}
+
+fn check() -> ExitCode {
+    let (config, client) = match admin_setup() {
+        Ok(setup) => setup,
+        Err(code) => return code,
+    };
+    println!("GREEN-API instance {} at {}", config.green_api.id_instance, config.green_api.url);
+    let (state, kind) =
+        runtime().block_on(async { tokio::join!(client.get_state_instance(), client.get_instance_type()) });
+    match &kind {
+        Ok(kind) => {
+            println!("type:  {}", kind.as_str());
+            if let Some(warning) = kind.warning() {
+                println!("       warning: {warning}");
+            }
+        }
+        Err(e) => println!("type:  unknown ({e})"),
+    }
+    match state {
+        Ok(state) => {
+            println!("state: {state}: {}", state_advice(&state));
+            if state == "authorized" { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            println!("state: could not be read: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn send(args: &[String]) -> ExitCode {
+    let send = match crate::command::Command::parse(args) {
+        Ok(crate::command::Command::Send(send)) => send,
+        Ok(crate::command::Command::Help) => {
+            println!("{}", usage("slack-sendcontact send"));
+            // `send help` asked for this; a bare `send` forgot its arguments.
+            return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
+        }
+        Err(e) => {
+            eprintln!("slack-sendcontact: {e}.\n\n{}", usage("slack-sendcontact send"));
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let (_, client) = match admin_setup() {
+        Ok(setup) => setup,
+        Err(code) => return code,
+    };
+    match runtime().block_on(client.send_contact(&send.chat_id, &send.contact)) {
+        Ok(id) => {
+            println!("{id}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
             eprintln!("slack-sendcontact: {e}");
             ExitCode::FAILURE
         }

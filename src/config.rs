@@ -43,6 +43,9 @@ pub struct ServeConfig {
     /// First pause before a failed response_url POST is tried again; doubles
     /// each time. Not an environment variable: tests shorten it.
     pub response_url_backoff: Duration,
+    /// How long a request body may take to arrive (slowloris). Not an
+    /// environment variable: tests shorten it.
+    pub body_timeout: Duration,
     /// How long a stopping server waits for deferred deliveries. Derived
     /// from the GREEN-API timeout, so a call in flight can always finish.
     pub shutdown_grace: Duration,
@@ -152,6 +155,7 @@ impl ServeConfig {
             response_url_hosts,
             log_format,
             response_url_backoff: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(10),
             shutdown_grace,
         })
     }
@@ -299,6 +303,7 @@ impl Problems {
         match value {
             None => self.missing(name),
             Some(v) if v.trim().is_empty() => self.push(format!("{name} is empty")),
+            Some(v) if v.contains('\u{fffd}') => self.push(format!("{name} is not valid UTF-8")),
             Some(v) => Some(SecretString::from(v.trim().to_owned())),
         }
     }

@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::command::SendContact;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
+use crate::metrics::Metrics;
 use crate::slack::reply::{Reply, escape};
 use crate::slack::response_url::{ResponseUrl, ResponseUrlPoster};
 
@@ -46,6 +47,7 @@ pub struct Job {
 pub struct Dispatcher {
     green_api: Arc<GreenApiClient>,
     poster: ResponseUrlPoster,
+    metrics: Arc<Metrics>,
     ack_budget: Duration,
     tracker: TaskTracker,
     runtime: Handle,
@@ -57,11 +59,12 @@ impl Dispatcher {
     pub fn new(
         green_api: Arc<GreenApiClient>,
         poster: ResponseUrlPoster,
+        metrics: Arc<Metrics>,
         ack_budget: Duration,
         tracker: TaskTracker,
         runtime: Handle,
     ) -> Self {
-        Self { green_api, poster, ack_budget, tracker, runtime }
+        Self { green_api, poster, metrics, ack_budget, tracker, runtime }
     }
 
     /// Sends the contact and returns the reply for Slack's request: the
@@ -75,15 +78,18 @@ impl Dispatcher {
         ));
         let green_api = Arc::clone(&self.green_api);
         let poster = self.poster.clone();
+        let metrics = Arc::clone(&self.metrics);
         self.tracker.spawn_on(
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                metrics.command(outcome_kind(&result));
                 let reply = outcome_reply(&job, &result);
                 match tx.send(reply) {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
                         log_outcome(&job, &result, "response_url");
-                        deliver_late(&poster, &job, &reply, &result).await;
+                        let delivered = deliver_late(&poster, &job, &reply, &result).await;
+                        metrics.deferred_delivery(delivered);
                     }
                 }
             },
@@ -103,13 +109,23 @@ impl Dispatcher {
     }
 }
 
-async fn deliver_late(poster: &ResponseUrlPoster, job: &Job, reply: &Reply, result: &Result<IdMessage, GreenApiError>) {
+/// Posts the outcome to response_url; says whether it got there.
+async fn deliver_late(
+    poster: &ResponseUrlPoster,
+    job: &Job,
+    reply: &Reply,
+    result: &Result<IdMessage, GreenApiError>,
+) -> bool {
     let r = &job.requester;
     match poster.deliver(&job.response_url, reply, job.received_at).await {
-        Ok(posts) => tracing::debug!(posts, "delivered the outcome to response_url"),
+        Ok(posts) => {
+            tracing::debug!(posts, "delivered the outcome to response_url");
+            true
+        }
         // The user is left with "sending…": say everything needed to tell
         // them by hand.
-        Err(e) => tracing::error!(
+        Err(e) => {
+            tracing::error!(
             team_id = %r.team_id,
             user_id = %r.user_id,
             channel_id = %r.channel_id,
@@ -119,7 +135,9 @@ async fn deliver_late(poster: &ResponseUrlPoster, job: &Job, reply: &Reply, resu
             response_url_host = job.response_url.host(),
             error = %e,
             "could not deliver the outcome to Slack; tell the user by hand"
-        ),
+            );
+            false
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::allowlist::Allowlist;
 use crate::config::ServeConfig;
 use crate::dispatch::Dispatcher;
 use crate::green_api::GreenApiClient;
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::slack::response_url::ResponseUrlPoster;
 use crate::slack::signature::SigningSecret;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub response_url_hosts: Vec<String>,
     pub dispatcher: Dispatcher,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    pub body_timeout: Duration,
     ready: AtomicBool,
 }
 
@@ -80,18 +83,28 @@ impl Application {
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
 
-        let green_api = Arc::new(GreenApiClient::new(&config.green_api)?);
+        let metrics = Arc::new(Metrics::default());
+        let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
         let poster = ResponseUrlPoster::new(config.response_url_backoff)
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
+        learn_instance_type(Arc::clone(&green_api), Arc::clone(&metrics));
         let tracker = TaskTracker::new();
-        let dispatcher =
-            Dispatcher::new(green_api, poster, config.ack_budget, tracker.clone(), tokio::runtime::Handle::current());
+        let dispatcher = Dispatcher::new(
+            green_api,
+            poster,
+            Arc::clone(&metrics),
+            config.ack_budget,
+            tracker.clone(),
+            tokio::runtime::Handle::current(),
+        );
         let state = web::Data::new(AppState {
             signing_secret: config.signing_secret,
             allowlist: config.allowlist,
             response_url_hosts: config.response_url_hosts,
             dispatcher,
             clock,
+            metrics,
+            body_timeout: config.body_timeout,
             ready: AtomicBool::new(true),
         });
 
@@ -133,13 +146,16 @@ impl Application {
             result = &mut server => return result,
             () = stop => {}
         }
+        // One grace period bounds the whole drain, requests and deliveries
+        // alike, so an orchestrator's kill timeout can be set from it.
+        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         self.state.ready.store(false, Ordering::Relaxed);
         let deferred = self.tracker.len();
         tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
         let stopped = handle.stop(true);
         let (_, result) = tokio::join!(stopped, server);
         self.tracker.close();
-        if tokio::time::timeout(self.shutdown_grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_err() {
             tracing::error!(
                 unfinished = self.tracker.len(),
                 grace_secs = self.shutdown_grace.as_secs(),
@@ -150,6 +166,28 @@ impl Application {
         }
         result
     }
+}
+
+/// Asks GREEN-API once, in the background, what kind of instance this is, so
+/// an admin learns of a mismatch from the first log lines rather than from
+/// users. Start-up does not wait for it.
+fn learn_instance_type(green_api: Arc<GreenApiClient>, metrics: Arc<Metrics>) {
+    tokio::spawn(async move {
+        match green_api.get_instance_type().await {
+            Ok(kind) => {
+                metrics.set_instance_type(kind.as_str());
+                match kind.warning() {
+                    Some(warning) => tracing::warn!(instance_type = kind.as_str(), "{warning}"),
+                    None => tracing::info!(instance_type = kind.as_str(), "GREEN-API instance type"),
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                kind = e.kind(),
+                "could not read the GREEN-API instance settings (getSettings); run `slack-sendcontact check`"
+            ),
+        }
+    });
 }
 
 async fn shutdown_signal() {

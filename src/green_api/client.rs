@@ -1,4 +1,5 @@
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -9,6 +10,7 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 use super::{GreenApiError, RateLimiter};
 use crate::config::GreenApiConfig;
 use crate::domain::{ChatId, Contact};
+use crate::metrics::Metrics;
 
 /// GREEN-API's answers are a few dozen bytes; anything past this is not an
 /// answer we can use, and reading on would let a broken upstream eat memory.
@@ -40,6 +42,54 @@ impl fmt::Display for IdMessage {
     }
 }
 
+/// GREEN-API's `typeInstance`: which messenger the instance serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceType {
+    Telegram,
+    WhatsApp,
+    /// MAX ("v3"): its sendContact takes a contact chatId, not a phone and names.
+    Max,
+    Other(String),
+}
+
+impl InstanceType {
+    pub fn from_type_instance(value: &str) -> Self {
+        match value.to_ascii_lowercase().as_str() {
+            "telegram" => InstanceType::Telegram,
+            "whatsapp" => InstanceType::WhatsApp,
+            "v3" | "max" => InstanceType::Max,
+            other => InstanceType::Other(other.chars().take(32).collect()),
+        }
+    }
+
+    /// The name as GREEN-API spells it, for logs and metrics.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InstanceType::Telegram => "telegram",
+            InstanceType::WhatsApp => "whatsapp",
+            InstanceType::Max => "v3",
+            InstanceType::Other(other) => other,
+        }
+    }
+
+    /// What an admin should know about this instance type, if anything.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            InstanceType::Telegram | InstanceType::WhatsApp => None,
+            InstanceType::Max => Some(
+                "this GREEN-API instance is a MAX instance (typeInstance v3): MAX's sendContact takes only the \
+                 chatId of a contact already in the instance's contacts, not a phone number and names, so \
+                 /sendcontact cards will be refused. Use a Telegram or WhatsApp instance."
+                    .into(),
+            ),
+            InstanceType::Other(other) => Some(format!(
+                "this GREEN-API instance reports the type `{other}`, which this bot does not know; sendContact \
+                 may take a different body there"
+            )),
+        }
+    }
+}
+
 /// The client could not be built (a broken TLS setup, say).
 #[derive(Debug, thiserror::Error)]
 #[error("could not set up the GREEN-API client: {0}")]
@@ -55,6 +105,7 @@ pub struct GreenApiClient {
     token: super::ApiToken,
     timeout: Duration,
     limiter: RateLimiter,
+    metrics: Arc<Metrics>,
 }
 
 impl fmt::Debug for GreenApiClient {
@@ -130,8 +181,8 @@ struct Answer {
 }
 
 impl GreenApiClient {
-    pub fn new(config: &GreenApiConfig) -> Result<Self, SetupError> {
-        install_crypto_provider();
+    pub fn new(config: &GreenApiConfig, metrics: Arc<Metrics>) -> Result<Self, SetupError> {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
             // A redirect would re-send the POST, possibly to another host
@@ -154,6 +205,7 @@ impl GreenApiClient {
             token: config.token.clone(),
             timeout: config.timeout,
             limiter: RateLimiter::new(config.max_rps),
+            metrics,
         })
     }
 
@@ -180,7 +232,14 @@ impl GreenApiClient {
                 .post(self.send_contact_url.clone())
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
-            let answer = match timeout_at(deadline, self.exchange(request)).await {
+            let attempt_started = Instant::now();
+            let outcome = timeout_at(deadline, self.exchange(request)).await;
+            let status = match &outcome {
+                Ok(Ok(answer)) => Some(answer.status.as_u16()),
+                _ => None,
+            };
+            self.metrics.upstream_call(status, outcome.is_err(), attempt_started.elapsed());
+            let answer = match outcome {
                 Err(_) => return Err(GreenApiError::Timeout { after: self.timeout }),
                 Ok(answer) => answer?,
             };
@@ -191,7 +250,9 @@ impl GreenApiClient {
             // cannot duplicate a message.
             let wait = answer.retry_after.unwrap_or(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(30));
-            if Instant::now() + wait >= deadline {
+            // Compared as durations: `now + wait` would panic on a huge
+            // Retry-After, killing the task that owes the user an answer.
+            if wait >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(GreenApiError::RateLimited);
             }
             tracing::warn!(
@@ -203,16 +264,47 @@ impl GreenApiClient {
         }
     }
 
-    /// GETs `method` (e.g. `getStateInstance`) and returns the status and
-    /// body, for admin commands.
-    pub async fn get(&self, method: &str) -> Result<(u16, Vec<u8>), GreenApiError> {
+    /// getStateInstance: whether the instance is authorized to send.
+    pub async fn get_state_instance(&self) -> Result<String, GreenApiError> {
+        #[derive(Deserialize)]
+        struct State {
+            #[serde(rename = "stateInstance")]
+            state: Option<String>,
+        }
+        let state: State = self.get_json("getStateInstance").await?;
+        // While an instance is being created, GREEN-API answers `null`.
+        Ok(state.state.unwrap_or_else(|| "unknown".into()))
+    }
+
+    /// getSettings: what kind of instance this is.
+    pub async fn get_instance_type(&self) -> Result<InstanceType, GreenApiError> {
+        #[derive(Deserialize)]
+        struct Settings {
+            #[serde(rename = "typeInstance")]
+            type_instance: Option<String>,
+        }
+        let settings: Settings = self.get_json("getSettings").await?;
+        Ok(InstanceType::from_type_instance(settings.type_instance.as_deref().unwrap_or("")))
+    }
+
+    /// GETs an account method and decodes its JSON answer. These methods
+    /// change nothing, so every failure is simply reported.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, method: &str) -> Result<T, GreenApiError> {
         let url = format!("{}{method}/{}", self.instance_url, self.token.expose());
-        let request = self.http.get(url);
-        let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(request)).await {
+        let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(self.http.get(url))).await {
             Err(_) => return Err(GreenApiError::Timeout { after: self.timeout }),
             Ok(answer) => answer?,
         };
-        Ok((answer.status.as_u16(), answer.body))
+        match answer.status.as_u16() {
+            200 => serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
+                detail: format!("{method} answered with something other than the expected JSON"),
+            }),
+            400 => Err(GreenApiError::Rejected { reason: self.reason(&answer.body) }),
+            status @ (401 | 403) => Err(GreenApiError::Unauthorized { status }),
+            429 => Err(GreenApiError::RateLimited),
+            status @ 499..=599 => Err(GreenApiError::ServerError { status }),
+            status => Err(GreenApiError::UnexpectedStatus { status }),
+        }
     }
 
     /// `{apiUrl}/waInstance{id}/{method}/***`, for logs and messages.
@@ -362,12 +454,6 @@ fn one_line(text: &str, max_chars: usize) -> String {
         line.push('…');
     }
     line
-}
-
-/// reqwest is built without a bundled TLS crypto provider; ring is ours.
-fn install_crypto_provider() {
-    // Err means one is installed already, which is all we need.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ mod client;
 mod error;
 mod rate_limit;
 
-pub use client::{GreenApiClient, IdMessage, SetupError, send_contact_body};
+pub use client::{GreenApiClient, IdMessage, InstanceType, SetupError, send_contact_body};
 pub use error::GreenApiError;
 pub use rate_limit::{QueueTooLong, RateLimiter};
 

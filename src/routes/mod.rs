@@ -1,9 +1,11 @@
 //! The HTTP surface.
 
 mod health;
+mod metrics;
 mod slack_commands;
 
 pub use health::{healthz, readyz};
+pub use metrics::metrics;
 pub use slack_commands::slack_commands;
 
 use actix_web::web;
@@ -12,5 +14,6 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
         .route("/slack/commands", web::post().to(slack_commands));
 }

@@ -4,8 +4,6 @@
 //! reading; everything a user can act on gets a 200 with a message, because
 //! Slack shows a user nothing of a 4xx/5xx but a generic error.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -22,8 +20,6 @@ use crate::startup::AppState;
 /// Slack's command forms are well under 4 KiB; 16 KiB leaves room for long
 /// text without letting anyone make us buffer much.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// A body that trickles in slower than this is dropped (slowloris).
-const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlashCommandError {
@@ -67,7 +63,7 @@ pub async fn slack_commands(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SlashCommandError> {
     let received_at = Instant::now();
-    let body = read_body(req.headers(), payload).await?;
+    let body = read_body(req.headers(), payload, &state).await?;
     if is_ssl_check(&body) {
         return Ok(HttpResponse::Ok().finish());
     }
@@ -77,14 +73,19 @@ pub async fn slack_commands(
     Ok(HttpResponse::Ok().content_type("application/json").body(reply.to_json()))
 }
 
-async fn read_body(headers: &HeaderMap, payload: web::Payload) -> Result<web::Bytes, SlashCommandError> {
+async fn read_body(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<web::Bytes, SlashCommandError> {
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(SlashCommandError::TooLarge);
     }
     // The limit is enforced while reading: a lying or absent Content-Length
-    // cannot make us buffer more than 16 KiB.
-    match tokio::time::timeout(BODY_TIMEOUT, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
+    // cannot make us buffer more than 16 KiB. The timeout cuts off bodies
+    // that trickle in to hold a connection open.
+    match tokio::time::timeout(state.body_timeout, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
         Err(_) => Err(SlashCommandError::SlowBody),
         Ok(Err(_)) => Err(SlashCommandError::TooLarge),
         Ok(Ok(Err(_))) => Err(SlashCommandError::BodyBroken),
@@ -115,6 +116,7 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
             ),
             _ => tracing::warn!(reason = e.kind(), peer, "refused a request with an invalid Slack signature"),
         }
+        state.metrics.signature_rejected(e.kind());
     }
     Ok(result?)
 }
@@ -123,6 +125,7 @@ async fn answer(form: SlashCommandForm, state: &AppState, received_at: Instant) 
     let requester =
         Requester { team_id: form.team_id.clone(), user_id: form.user_id.clone(), channel_id: form.channel_id.clone() };
     let log = |outcome: &str, detail: &str| {
+        state.metrics.command(outcome);
         tracing::info!(
             team_id = %requester.team_id,
             user_id = %requester.user_id,
@@ -158,6 +161,7 @@ async fn answer(form: SlashCommandForm, state: &AppState, received_at: Instant) 
     let response_url = match ResponseUrl::parse(form.response_url.as_deref(), &state.response_url_hosts) {
         Ok(url) => url,
         Err(e) => {
+            state.metrics.command("refused");
             tracing::warn!(
                 team_id = %requester.team_id,
                 user_id = %requester.user_id,

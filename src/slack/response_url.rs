@@ -78,6 +78,7 @@ pub struct ResponseUrlPoster {
 
 impl ResponseUrlPoster {
     pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -130,12 +131,13 @@ impl ResponseUrlPoster {
             }
             let wait = retry_after.unwrap_or(backoff).max(backoff);
             backoff *= 2;
-            let next = Instant::now() + wait;
-            if next >= expires {
+            // Compared as durations: `now + wait` would panic on a huge
+            // Retry-After.
+            if wait >= expires.saturating_duration_since(Instant::now()) {
                 return Err(DeliveryError::GaveUp { posts: post, last });
             }
             tracing::warn!(host = url.host(), post, wait_ms = wait.as_millis() as u64, failure = %last, "response_url POST failed; retrying");
-            sleep_until(next).await;
+            sleep_until(Instant::now() + wait).await;
         }
         Err(DeliveryError::GaveUp { posts: MAX_POSTS, last })
     }
@@ -168,5 +170,22 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(ResponseUrl::parse(raw, &hosts()).unwrap_err(), expected, "{raw:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_absurd_retry_after_gives_up_instead_of_overflowing_the_clock() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let slack = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "18446744073709551615"))
+            .expect(1)
+            .mount(&slack)
+            .await;
+        let url = ResponseUrl::parse(Some(&format!("{}/commands/1", slack.uri())), &hosts()).unwrap();
+        let poster = ResponseUrlPoster::new(Duration::from_millis(10)).unwrap();
+        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
+        assert_eq!(result, Err(DeliveryError::GaveUp { posts: 1, last: "HTTP 429".into() }));
     }
 }

@@ -55,6 +55,18 @@ pub enum SignatureError {
 }
 
 impl SignatureError {
+    /// One of each kind, for tests that check every kind is handled.
+    #[cfg(test)]
+    pub(crate) const ALL: [SignatureError; 7] = [
+        SignatureError::MissingTimestamp,
+        SignatureError::MissingSignature,
+        SignatureError::MalformedTimestamp,
+        SignatureError::Expired { skew_secs: 0 },
+        SignatureError::UnsupportedVersion,
+        SignatureError::MalformedSignature,
+        SignatureError::Mismatch,
+    ];
+
     /// A short stable name for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -132,3 +132,25 @@ async fn a_response_url_that_always_fails_gets_exactly_five_posts() {
     app.wait_for_response_url_posts(5).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
 }
+
+#[tokio::test]
+async fn a_slow_429_with_an_absurd_retry_after_still_gets_its_answer_to_response_url() {
+    let app = spawn_app_with(short_budget).await;
+    send_contact()
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "18446744073709551615")
+                .set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+
+    let ack = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&ack, "Sending");
+
+    let posts = app.wait_for_response_url_posts(1).await;
+    assert_eq!(posts[0]["response_type"], "ephemeral");
+    assert!(posts[0]["text"].as_str().unwrap().contains("too many requests"), "{}", posts[0]);
+}

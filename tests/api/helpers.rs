@@ -31,7 +31,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with test settings, which `configure` may change.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    let green_api = MockServer::start().await;
+    spawn_app_on(MockServer::start().await, configure).await
+}
+
+/// Starts the app against a GREEN-API mock prepared beforehand, for what the
+/// app asks at start-up.
+pub async fn spawn_app_on(green_api: MockServer, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let slack = MockServer::start().await;
     let mut config = ServeConfig::from_vars([
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),

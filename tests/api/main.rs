@@ -2,7 +2,10 @@
 //! playing GREEN-API and Slack's response_url.
 
 mod deferred;
+mod faults;
 mod health;
 mod helpers;
+mod hostile;
+mod metrics;
 mod slack_commands;
 mod upstream_errors;

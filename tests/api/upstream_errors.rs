@@ -118,3 +118,13 @@ async fn an_unresolvable_host_is_reported_and_nothing_is_sent() {
     let reply = reply(app.post_command(COMMAND).await).await;
     assert_ephemeral_containing(&reply, "Could not connect to GREEN-API");
 }
+
+#[tokio::test]
+async fn an_absurd_retry_after_gives_up_at_once_instead_of_crashing() {
+    // u64::MAX seconds: added to the clock it would overflow.
+    let app = spawn_app().await;
+    let response = ResponseTemplate::new(429).insert_header("Retry-After", "18446744073709551615");
+    let reply = reply_for(&app, response, 1).await;
+    assert_ephemeral_containing(&reply, "too many requests");
+    assert_ephemeral_containing(&reply, "Nothing was sent");
+}

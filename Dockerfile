@@ -1,0 +1,60 @@
+# Container image for slack-sendcontact.
+#
+#   docker build --network host -t slack-sendcontact .
+#   docker run --rm --network host --env-file sendcontact.env slack-sendcontact          # serve
+#   docker run --rm --network host --env-file sendcontact.env slack-sendcontact check    # admin check
+#
+# Plain Dockerfile on purpose: no "# syntax=" line, no digests, no BuildKit-only
+# features, so the classic builder works and nothing is pulled when the base images are
+# already present locally (see README.md, "Container image").
+
+ARG RUST_IMAGE=rust:1.95-slim-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
+# ---------------------------------------------------------------------------- builder
+FROM ${RUST_IMAGE} AS builder
+WORKDIR /src
+ENV CARGO_TERM_COLOR=never \
+    CARGO_NET_RETRY=5
+
+# 1. Dependencies, in their own layer: it is rebuilt only when Cargo.toml or
+#    Cargo.lock change. Cargo refuses a manifest whose declared targets (lib, bins,
+#    benches, tests, examples) have no source, so placeholders are created for all of
+#    them; then the crate's own artifacts and fingerprints are removed, so that the
+#    real sources copied next are always recompiled (never the placeholder binary).
+COPY scripts/docker-dummy-targets.sh /usr/local/bin/docker-dummy-targets
+COPY Cargo.toml Cargo.lock ./
+RUN sh /usr/local/bin/docker-dummy-targets Cargo.toml \
+    && cargo build --release --locked \
+    && cargo clean --release --package slack-sendcontact \
+    && rm -rf src
+
+# 2. The crate itself. The placeholders of non-src targets (benches, tests) stay, since
+#    `cargo build` only needs them to exist.
+COPY src ./src
+RUN touch src/main.rs src/lib.rs \
+    && cargo build --release --locked \
+    && cp target/release/slack-sendcontact /slack-sendcontact \
+    && /slack-sendcontact --version | grep -q slack-sendcontact
+
+# ---------------------------------------------------------------------------- runtime
+# distroless cc: glibc, libgcc, CA certificates, /etc/passwd with nonroot (65532);
+# no shell and no package manager.
+FROM ${RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="slack-sendcontact" \
+      org.opencontainers.image.description="Slack /sendcontact slash command that sends a contact card through GREEN-API" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0"
+COPY --from=builder /slack-sendcontact /usr/local/bin/slack-sendcontact
+ENV HOST=0.0.0.0 \
+    PORT=8080
+USER 65532:65532
+EXPOSE 8080
+# Probes GET http://127.0.0.1:$PORT/healthz; needs no shell and no curl.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["/usr/local/bin/slack-sendcontact", "healthcheck"]
+# SIGTERM makes the server stop accepting, finish in-flight commands and deferred
+# deliveries (up to GREEN_API_TIMEOUT_MS + 10 s, 20 s by default) and exit 0. Docker's
+# default stop timeout is 10 s: use `docker stop -t 30` / `docker run --stop-timeout 30`.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/slack-sendcontact"]
+CMD ["serve"]

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Soak test: builds the release binary, then drives it for a bounded time
+# against a local mock GREEN-API that injects faults, and reports what was
+# lost, duplicated and how memory behaved. Not part of CI. See docs/soak.md.
+#
+#   scripts/soak/run.sh                          # 120 s at 30 commands/s
+#   scripts/soak/run.sh --duration 300 --rate 40 --report soak.json
+#
+# Everything runs on 127.0.0.1. Honours CARGO_TARGET_DIR. Exit 0 only when
+# nothing was lost or duplicated.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release --locked --quiet
+target_dir="${CARGO_TARGET_DIR:-target}"
+exec python3 scripts/soak/soak.py --binary "$target_dir/release/slack-sendcontact" "$@"

@@ -1,0 +1,138 @@
+//! Upstream faults wiremock cannot play: a GREEN-API that hangs up halfway
+//! or never stops talking. Each gets one final answer and exactly one call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use slack_sendcontact::config::ServeConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::helpers::*;
+
+/// A fake GREEN-API on a raw socket: reads a request, then runs `behave` on
+/// the connection. Returns its URL and how many requests it got.
+async fn fake_green_api<F, Fut>(behave: F) -> (String, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let behave = Arc::new(behave);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = Arc::clone(&counter);
+            let behave = Arc::clone(&behave);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read up to the end of the JSON body (it ends with `}}`).
+                while !request.ends_with(b"}}") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if request.starts_with(b"POST ") {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                behave(stream).await;
+            });
+        }
+    });
+    (url, calls)
+}
+
+async fn app_against(url: String) -> TestApp {
+    spawn_app_with(move |c: &mut ServeConfig| {
+        c.green_api.url = url.parse().unwrap();
+        c.green_api.timeout = Duration::from_secs(3);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_connection_closed_mid_response_is_an_unknown_outcome_sent_once() {
+    let (url, calls) = fake_green_api(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"idMes")
+            .await;
+        // Dropping the stream hangs up halfway through the body.
+    })
+    .await;
+    let app = app_against(url).await;
+    let reply = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&reply, "The connection to GREEN-API broke before it answered");
+    assert_ephemeral_containing(&reply, "may or may not have been sent");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_any_answer_is_an_unknown_outcome_sent_once() {
+    let (url, calls) = fake_green_api(|stream| async move { drop(stream) }).await;
+    let app = app_against(url).await;
+    let reply = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&reply, "may or may not have been sent");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_endless_body_is_read_only_up_to_a_bound() {
+    let (url, calls) = fake_green_api(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = format!("{:x}\r\n{}\r\n", 8192, "7".repeat(8192));
+        // 64 MiB at most, so the fake itself always ends.
+        for _ in 0..8192 {
+            if stream.write_all(chunk.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let app = app_against(url).await;
+    let reply = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&reply, "an answer longer than 64 KiB");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_burst_over_the_rate_limit_queues_and_what_cannot_wait_is_refused_unsent() {
+    // 1 call per second and a 500 ms budget: of three simultaneous commands
+    // one is sent and two would wait too long.
+    let app = spawn_app_with(|c: &mut ServeConfig| {
+        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.green_api.timeout = Duration::from_millis(500);
+    })
+    .await;
+    send_contact().respond_with(id_message("1")).expect(1).mount(&app.green_api).await;
+    let replies = futures_util::future::join_all((0..3).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
+    let mut sent = 0;
+    for response in replies {
+        let reply = reply(response).await;
+        if reply["response_type"] == "in_channel" {
+            sent += 1;
+        } else {
+            assert_ephemeral_containing(&reply, "Too many contacts are being sent right now. Nothing was sent");
+        }
+    }
+    assert_eq!(sent, 1);
+}
+
+#[tokio::test]
+async fn a_burst_within_the_budget_queues_and_is_all_sent() {
+    let app = spawn_app_with(|c: &mut ServeConfig| {
+        c.green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
+    })
+    .await;
+    send_contact().respond_with(id_message("1")).expect(5).mount(&app.green_api).await;
+    let replies = futures_util::future::join_all((0..5).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
+    for response in replies {
+        assert_eq!(reply(response).await["response_type"], "in_channel");
+    }
+}

@@ -1,0 +1,6 @@
+//! The real binary, as an admin or a container host runs it.
+
+mod admin;
+mod process;
+mod secrets;
+mod shutdown;

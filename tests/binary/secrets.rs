@@ -1,0 +1,168 @@
+//! The secret audit: every success and failure class, logged at TRACE in
+//! both formats, and not one log line, reply or response_url payload holds
+//! the GREEN-API token, the signing secret, a signature, or a phone number.
+
+use std::time::Duration;
+
+use serde_json::json;
+use slack_sendcontact::slack::signature::{SigningSecret, sign};
+use wiremock::matchers::{body_partial_json, method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::process::*;
+
+const PHONE: &str = "79876543210";
+
+/// Each chat id gets one kind of GREEN-API answer.
+async fn mount_every_answer(green_api: &MockServer) {
+    let answers: Vec<(&str, ResponseTemplate)> = vec![
+        ("1001", ResponseTemplate::new(200).set_body_json(json!({"idMessage": "ok-1001"}))),
+        ("1002", ResponseTemplate::new(400).set_body_string(format!("Validation failed for {TOKEN}"))),
+        ("1003", ResponseTemplate::new(401)),
+        ("1004", ResponseTemplate::new(429).insert_header("Retry-After", "1")),
+        (
+            "1005",
+            ResponseTemplate::new(466)
+                .set_body_json(json!({"correspondentsStatus": {"status": "CORRESPONDENTS_QUOTE_EXCEEDED"}})),
+        ),
+        ("1006", ResponseTemplate::new(500)),
+        ("1007", ResponseTemplate::new(200).set_body_string("not json")),
+        (
+            "1008",
+            ResponseTemplate::new(200).set_body_json(json!({"idMessage": "late"})).set_delay(Duration::from_secs(4)),
+        ),
+        (
+            "1009",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"idMessage": "deferred-1009"}))
+                .set_delay(Duration::from_millis(1200)),
+        ),
+    ];
+    for (chat, response) in answers {
+        Mock::given(method("POST"))
+            .and(path(SEND_CONTACT_PATH))
+            .and(body_partial_json(json!({"chatId": chat})))
+            .respond_with(response)
+            .mount(green_api)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path_regex("/getSettings/"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(green_api)
+        .await;
+}
+
+#[tokio::test]
+async fn no_secret_reaches_a_log_line_a_reply_or_a_response_url_payload() {
+    for format in ["text", "json"] {
+        audit(format, false).await;
+        audit(format, true).await;
+    }
+}
+
+/// Runs every class against one server; `unreachable` points GREEN-API at a
+/// closed port instead.
+async fn audit(format: &str, unreachable: bool) {
+    let green_api = MockServer::start().await;
+    let slack = MockServer::start().await;
+    mount_every_answer(&green_api).await;
+    Mock::given(method("POST"))
+        .and(path("/r"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST")).and(path("/r")).respond_with(ResponseTemplate::new(200)).mount(&slack).await;
+
+    let green_api_url = if unreachable {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+    } else {
+        green_api.uri()
+    };
+    let mut vars = green_api_vars(&green_api_url);
+    vars.extend([
+        ("RUST_LOG", "trace".to_owned()),
+        ("LOG_FORMAT", format.to_owned()),
+        ("SLACK_ACK_BUDGET_MS", "1000".to_owned()),
+        ("GREEN_API_TIMEOUT_MS", "1500".to_owned()),
+        ("SLACK_RESPONSE_URL_HOSTS", "127.0.0.1".to_owned()),
+        ("SLACK_ALLOWED_CHANNEL_IDS", "C2147483705".to_owned()),
+    ]);
+    let mut server = Server::start(vars).await;
+    let client = client();
+    let endpoint = server.url("/slack/commands");
+    let response_url = format!("{}/r", slack.uri());
+    let mut seen = Vec::new();
+    let mut signatures = Vec::new();
+
+    let texts = ["help", "", "1001 12ab Ivan", "1001 79876543210 “Ivan"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain((1001..=1009).map(|chat| format!("{chat} +7 987 654-32-10 Ivan Ivanov Acme")));
+    for text in texts {
+        let command = signed_command(&text, &response_url);
+        signatures.push(command.signature.clone());
+        let response = post(&client, &endpoint, &command).await;
+        seen.push(response.text().await.unwrap());
+    }
+
+    // Refusals before anything is sent: channel, foreign response_url, bad
+    // signatures of every kind (their expected signatures must not leak).
+    let other_channel =
+        signed_form(&[("channel_id", "C0"), ("text", "1001 79876543210 Ivan"), ("response_url", &response_url)]);
+    let foreign = signed_command("1001 79876543210 Ivan", "https://example.com/r");
+    for command in [&other_channel, &foreign] {
+        signatures.push(command.signature.clone());
+        seen.push(post(&client, &endpoint, command).await.text().await.unwrap());
+    }
+    let secret = SigningSecret::new(SIGNING_SECRET.into());
+    let body = signed_command("1001 79876543210 Ivan", &response_url).body;
+    for (timestamp, signature) in [
+        (now(), "v0=0000000000000000000000000000000000000000000000000000000000000000".to_owned()),
+        (now() - 1000, sign(&secret, now() - 1000, body.as_bytes())),
+        (now(), "v1=abc".to_owned()),
+    ] {
+        signatures.push(sign(&secret, timestamp, body.as_bytes()));
+        let response = client
+            .post(&endpoint)
+            .header("X-Slack-Request-Timestamp", timestamp.to_string())
+            .header("X-Slack-Signature", signature)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        seen.push(response.text().await.unwrap());
+    }
+    seen.push(client.post(&endpoint).body("ssl_check=1").send().await.unwrap().text().await.unwrap());
+    seen.push(client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap());
+
+    // Let the deferred ones finish, then stop the server to flush its log.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    server.signal("TERM");
+    tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
+    for request in slack.received_requests().await.unwrap() {
+        seen.push(String::from_utf8(request.body).unwrap());
+    }
+
+    let log = server.log_text();
+    assert!(log.lines().count() > 20, "TRACE logging produced lines ({format}):\n{log}");
+    let secrets: Vec<(&str, &str)> = [("the GREEN-API token", TOKEN), ("the signing secret", SIGNING_SECRET)]
+        .into_iter()
+        .chain(signatures.iter().map(|s| ("a signature", s.trim_start_matches("v0="))))
+        .collect();
+    for (what, secret) in &secrets {
+        assert!(!log.contains(secret), "{what} is in the {format} log:\n{log}");
+        for text in &seen {
+            assert!(!text.contains(secret), "{what} is in an answer: {text}");
+        }
+    }
+    assert!(!log.contains(PHONE) && !log.contains("987 654"), "a phone number is in the {format} log:\n{log}");
+    if !unreachable {
+        assert!(seen.iter().any(|t| t.contains("ok-1001")), "the audit covered a success");
+        assert!(seen.iter().any(|t| t.contains("deferred-1009")), "the audit covered the deferred path");
+        assert!(log.contains("skew_secs"), "the expired timestamp was logged with its skew");
+    }
+}
