@@ -3,8 +3,9 @@
 //!
 //! - `loadgen mock PORT`: a mock GREEN-API that answers every
 //!   `POST /waInstance*/sendContact/*` with a static `{"idMessage":...}` and
-//!   counts the calls (`GET /count`). It also takes response_url POSTs, so a
-//!   deferred reply never leaves the machine.
+//!   counts the calls (`GET /count`). It also answers getSettings (a WhatsApp
+//!   instance) and takes response_url POSTs, so a deferred reply never
+//!   leaves the machine.
 //! - `loadgen startup RUNS PORT CPU EXE`: starts `EXE serve` (environment
 //!   inherited), pinned to CPU (or `-`), RUNS times and measures from just before the spawn to the first 200 on
 //!   `GET /healthz`, polling every 100 µs.
@@ -154,6 +155,9 @@ async fn serve_mock(mut stream: TcpStream, counts: Rc<Counts>) {
                 let n = counts.send_contact.fetch_add(1, Ordering::Relaxed);
                 // GREEN-API's ids look like this; a counter keeps them distinct.
                 ("200 OK", format!("{{\"idMessage\":\"BAE5{n:012X}\"}}"))
+            } else if method == "GET" && path.starts_with("/waInstance") && path.contains("/getSettings/") {
+                // The service asks once at start-up what kind of instance it has.
+                ("200 OK", r#"{"wid":"79876543210@c.us","typeInstance":"whatsapp"}"#.into())
             } else if method == "POST" && path.starts_with("/commands/") {
                 counts.response_url.fetch_add(1, Ordering::Relaxed);
                 ("200 OK", "ok".into())

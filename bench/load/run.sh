@@ -77,7 +77,7 @@ else
     PIN_LOAD="$RT"
     PINNING="one CPU: service, load generator and mock share it (figures are pessimistic)"
 fi
-PINNING="$PINNING; ${RT:+SCHED_FIFO priority 50 (chrt -f 50)}${RT:-normal scheduling}"
+if [ -n "$RT" ]; then PINNING="$PINNING; SCHED_FIFO priority 50 (chrt -f 50)"; else PINNING="$PINNING; normal scheduling"; fi
 
 SECRET=bench-signing-secret-8f742231b10e8888
 # The service runs in an empty directory so that no .env is read.
