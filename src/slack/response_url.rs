@@ -79,11 +79,14 @@ pub struct ResponseUrlPoster {
 impl ResponseUrlPoster {
     pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
         crate::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(tls) = crate::tls::client_config() {
+            builder = builder.tls_backend_preconfigured(tls);
+        }
+        let http = builder.build()?;
         Ok(Self { http, first_backoff })
     }
 

@@ -1,0 +1,117 @@
+//! The pieces of one `POST /slack/commands`, timed one by one with the
+//! public API (`cargo bench --bench hot_path`). The whole request, HTTP and
+//! upstream call included, is measured by `bench/load/run.sh`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use slack_sendcontact::command::{Command, usage};
+use slack_sendcontact::dispatch::{Job, Requester, outcome_reply};
+use slack_sendcontact::green_api::{GreenApiError, IdMessage, send_contact_body};
+use slack_sendcontact::slack::form::{SlashCommandForm, is_ssl_check};
+use slack_sendcontact::slack::reply::Reply;
+use slack_sendcontact::slack::response_url::ResponseUrl;
+use slack_sendcontact::slack::signature::{SigningSecret, sign, verify};
+
+/// What a user types: Cyrillic names, a grouped phone number, a company in
+/// guillemets.
+const TEXT: &str = "10000000 +7 987 654-32-10 Иван Иванов «ООО Ромашка и партнёры»";
+/// A text with every kind of markup Slack adds.
+const TEXT_MARKUP: &str = "<mailto:79876543210@c.us|79876543210@c.us> <tel:+79876543210|+7 987 654 32 10> “Anna Maria” O'Neil «Smith &amp; Sons»";
+const TIMESTAMP: i64 = 1_767_225_600;
+
+/// A slash-command form with every field Slack sends.
+fn body(text: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "gIkuvaNzQIHg97ATvDxqgjtO"),
+        ("team_id", "T01234567"),
+        ("team_domain", "acme-corp"),
+        ("enterprise_id", "E0001"),
+        ("enterprise_name", "Acme Corp"),
+        ("channel_id", "C0123456789"),
+        ("channel_name", "sales-team"),
+        ("user_id", "U0123456789"),
+        ("user_name", "ivan.petrov"),
+        ("command", "/sendcontact"),
+        ("text", text),
+        ("api_app_id", "A0123456789"),
+        ("is_enterprise_install", "false"),
+        ("response_url", "https://hooks.slack.com/commands/T01234567/6000000000000/1a2b3c4d5e6f7a8b9c0d1e2f"),
+        ("trigger_id", "7000000000000.4744562912.9e3779b97f4a7c159e3779b97f4a7c15"),
+    ])
+    .expect("a form of strings encodes")
+}
+
+fn slack(c: &mut Criterion) {
+    let secret = SigningSecret::new("8f742231b10e8888abcd99yyyzzz85a5".to_owned().into());
+    let body = body(TEXT);
+    let signature = sign(&secret, TIMESTAMP, body.as_bytes());
+    let timestamp = TIMESTAMP.to_string();
+    println!("typical body: {} bytes", body.len());
+
+    c.bench_function("is_ssl_check (typical body)", |b| b.iter(|| is_ssl_check(black_box(body.as_bytes()))));
+    c.bench_function("signature::verify (typical body)", |b| {
+        b.iter(|| {
+            verify(
+                &secret,
+                Some(black_box(timestamp.as_bytes())),
+                Some(black_box(signature.as_bytes())),
+                black_box(body.as_bytes()),
+                TIMESTAMP,
+            )
+        })
+    });
+    c.bench_function("SlashCommandForm::parse (typical body)", |b| {
+        b.iter(|| SlashCommandForm::parse(black_box(body.as_bytes())).expect("the form decodes"))
+    });
+    let hosts = vec!["hooks.slack.com".to_owned(), "hooks.slack-gov.com".to_owned()];
+    let form = SlashCommandForm::parse(body.as_bytes()).expect("the form decodes");
+    c.bench_function("ResponseUrl::parse", |b| {
+        b.iter(|| ResponseUrl::parse(black_box(form.response_url.as_deref()), &hosts).expect("allowed"))
+    });
+}
+
+fn command(c: &mut Criterion) {
+    c.bench_function("Command::parse_text (typical)", |b| {
+        b.iter(|| Command::parse_text(black_box(TEXT)).expect("valid"))
+    });
+    c.bench_function("Command::parse_text (Slack markup)", |b| {
+        b.iter(|| Command::parse_text(black_box(TEXT_MARKUP)).expect("valid"))
+    });
+}
+
+fn upstream_and_reply(c: &mut Criterion) {
+    let Ok(Command::Send(send)) = Command::parse_text(TEXT) else { panic!("the text is a valid send") };
+    c.bench_function("green_api::send_contact_body", |b| {
+        b.iter(|| send_contact_body(black_box(&send.chat_id), black_box(&send.contact)))
+    });
+
+    let hosts = vec!["hooks.slack.com".to_owned()];
+    let response_url =
+        ResponseUrl::parse(Some("https://hooks.slack.com/commands/T01234567/6000000000000/1a2b3c4d"), &hosts)
+            .expect("allowed");
+    let job = Job {
+        send,
+        requester: Requester {
+            team_id: "T01234567".into(),
+            user_id: "U0123456789".into(),
+            channel_id: "C0123456789".into(),
+        },
+        response_url,
+        received_at: tokio::time::Instant::now(),
+    };
+    let sent = Ok(IdMessage::new("BAE5F4886B1D9A42"));
+    let failed = Err(GreenApiError::ServerError { status: 500 });
+    c.bench_function("dispatch::outcome_reply + to_json (sent)", |b| {
+        b.iter(|| outcome_reply(black_box(&job), black_box(&sent)).to_json())
+    });
+    c.bench_function("dispatch::outcome_reply + to_json (failed)", |b| {
+        b.iter(|| outcome_reply(black_box(&job), black_box(&failed)).to_json())
+    });
+    c.bench_function("help reply: usage + Reply::ephemeral + to_json", |b| {
+        b.iter(|| Reply::ephemeral(&usage(black_box("/sendcontact"))).to_json())
+    });
+}
+
+criterion_group!(benches, slack, command, upstream_and_reply);
+criterion_main!(benches);
