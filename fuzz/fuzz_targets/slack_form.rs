@@ -21,9 +21,15 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(is_ssl_check(data), pairs.iter().any(|(k, v)| k == "ssl_check" && v == "1"));
 
     let repeated = FIELDS.iter().any(|f| values(f).len() > 1);
+    // A non-empty pair without `=`, or with an empty key, is not a form.
+    let not_pairs = data
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .any(|pair| !pair.iter().position(|&b| b == b'=').is_some_and(|i| i > 0));
     match SlashCommandForm::parse(data) {
         Ok(form) => {
             assert!(!repeated, "a repeated field was accepted");
+            assert!(!not_pairs, "a body that is not key=value pairs was accepted");
             let decoded = [&form.team_id, &form.user_id, &form.channel_id, &form.command, &form.text];
             for (field, value) in FIELDS.iter().zip(decoded) {
                 assert_eq!(values(field).first().copied().unwrap_or(""), value.as_str(), "field {field}");
@@ -31,6 +37,6 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(values("response_url").first().copied(), form.response_url.as_deref());
             common::check_form(&form);
         }
-        Err(_) => assert!(repeated, "a form without repeated fields did not decode"),
+        Err(_) => assert!(repeated || not_pairs, "a well-formed form without repeated fields did not decode"),
     }
 });

@@ -68,7 +68,10 @@ pub async fn slack_commands(
         return Ok(HttpResponse::Ok().finish());
     }
     verify_signature(&req, &body, &state)?;
-    let form = SlashCommandForm::parse(&body).map_err(|_| SlashCommandError::NotAForm)?;
+    let form = SlashCommandForm::parse(&body).map_err(|e| {
+        tracing::warn!(error = %e, "refused a signed request whose body is not a slash-command form");
+        SlashCommandError::NotAForm
+    })?;
     let reply = answer(form, &state, received_at).await;
     Ok(HttpResponse::Ok().content_type("application/json").body(reply.to_json()))
 }

@@ -21,9 +21,26 @@ pub struct SlashCommandForm {
     pub response_url: Option<String>,
 }
 
+/// Why a signed body is not a slash-command form.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error("the body is not `key=value` pairs joined by `&`")]
+    NotPairs,
+    #[error("the form's fields are not usable: {0}")]
+    Fields(#[from] serde_urlencoded::de::Error),
+}
+
 impl SlashCommandForm {
-    pub fn parse(body: &[u8]) -> Result<Self, serde_urlencoded::de::Error> {
-        serde_urlencoded::from_bytes(body)
+    pub fn parse(body: &[u8]) -> Result<Self, FormError> {
+        // serde_urlencoded takes any bytes as a form (a pair without `=` is
+        // a key with an empty value), so JSON or plain text would pass as a
+        // command with no fields and get the usage text. Slack sends only
+        // `key=value` pairs.
+        let pairs = body.split(|&b| b == b'&').filter(|pair| !pair.is_empty());
+        if !pairs.into_iter().all(|pair| pair.iter().position(|&b| b == b'=').is_some_and(|i| i > 0)) {
+            return Err(FormError::NotPairs);
+        }
+        Ok(serde_urlencoded::from_bytes(body)?)
     }
 
     /// How to name the command in usage text.
@@ -78,6 +95,32 @@ mod tests {
         let form = SlashCommandForm::parse(b"text=100+%2B7+%D0%98%D0%B2%D0%B0%D0%BD+%E2%80%9CA+B%E2%80%9D").unwrap();
         assert_eq!(form.text, "100 +7 Иван “A B”");
         assert_eq!(form.invocation(), "/sendcontact");
+    }
+
+    #[test]
+    fn only_key_value_pairs_are_a_form() {
+        let forms: &[&[u8]] =
+            &[b"", b"text=", b"text=a=b", b"&&text=1&&", b"x=1&text=help", b"text=%ff", b"team_id=T1&text=%"];
+        for body in forms {
+            assert!(SlashCommandForm::parse(body).is_ok(), "{}", String::from_utf8_lossy(body));
+        }
+        let not_forms: &[&[u8]] = &[
+            br#"{"text":"10000000 79876543210 Ivan"}"#,
+            b"not a form at all",
+            b"<xml/>",
+            b"text=1&junk",
+            b"=value",
+            b"text=1&=2",
+            b"\xff\x00&==&",
+        ];
+        for body in not_forms {
+            assert!(
+                matches!(SlashCommandForm::parse(body), Err(FormError::NotPairs)),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(SlashCommandForm::parse(b"text=1&text=2"), Err(FormError::Fields(_))));
     }
 
     #[test]
