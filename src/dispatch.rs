@@ -154,12 +154,12 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
     match result {
         Ok(id) => tracing::info!(
             team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
-            chat_id = %job.send.chat_id, outcome = "sent", id_message = %id, delivery, elapsed_ms,
+            chat_id = %job.send.chat_id.for_log(), outcome = "sent", id_message = %id, delivery, elapsed_ms,
             "command finished"
         ),
         Err(e) => tracing::warn!(
             team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
-            chat_id = %job.send.chat_id, outcome = e.kind(), may_have_been_sent = e.may_have_been_sent(),
+            chat_id = %job.send.chat_id.for_log(), outcome = e.kind(), may_have_been_sent = e.may_have_been_sent(),
             delivery, elapsed_ms, error = %e,
             "command finished"
         ),

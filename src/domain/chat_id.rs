@@ -52,6 +52,31 @@ impl ChatId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as logs show it. A personal WhatsApp chat (`...@c.us`) is named
+    /// by the recipient's phone number, which logs must not hold; its middle
+    /// digits are masked, leaving enough to match a user's report.
+    pub fn for_log(&self) -> ChatIdForLog<'_> {
+        ChatIdForLog(&self.0)
+    }
+}
+
+/// See [`ChatId::for_log`].
+pub struct ChatIdForLog<'a>(&'a str);
+
+impl fmt::Display for ChatIdForLog<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.strip_suffix("@c.us") {
+            Some(number) => {
+                // At most two digits at each end, and never more than half.
+                // Parsing left only ASCII digits here, so byte slicing is safe.
+                let shown = (number.len() / 4).min(2);
+                let masked = number.len() - 2 * shown;
+                write!(f, "{}{}{}@c.us", &number[..shown], "*".repeat(masked), &number[shown + masked..])
+            }
+            None => f.write_str(self.0),
+        }
+    }
 }
 
 /// `Ok(false)` for anything that is not 1..=20 ASCII digits, except that an
@@ -129,7 +154,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn logs_mask_the_phone_number_of_a_personal_whatsapp_chat() {
+        let cases = [
+            ("79876543210@c.us", "79*******10@c.us"),
+            ("12345@c.us", "1***5@c.us"),
+            ("123@c.us", "***@c.us"),
+            ("1@c.us", "*@c.us"),
+            ("120363043968066561@g.us", "120363043968066561@g.us"),
+            ("123456789@lid", "123456789@lid"),
+            ("-10000000000000", "-10000000000000"),
+        ];
+        for (input, expected) in cases {
+            let id = ChatId::parse(input).unwrap();
+            assert_eq!(id.for_log().to_string(), expected, "input {input:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_logged_personal_chat_never_shows_its_whole_number(number in "[0-9]{1,20}") {
+            let id = ChatId::parse(&format!("{number}@c.us")).unwrap();
+            let logged = id.for_log().to_string();
+            prop_assert!(!logged.contains(&number));
+            prop_assert_eq!(logged.len(), id.as_str().len());
+        }
+
         #[test]
         fn never_panics(input in "\\PC*") {
             let _ = ChatId::parse(&input);

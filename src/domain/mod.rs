@@ -5,6 +5,6 @@ mod chat_id;
 mod contact;
 mod phone_number;
 
-pub use chat_id::{ChatId, ChatIdError};
+pub use chat_id::{ChatId, ChatIdError, ChatIdForLog};
 pub use contact::{Contact, ContactText, ContactTextError, MAX_TEXT_CHARS};
 pub use phone_number::{PhoneNumber, PhoneNumberError};

@@ -17,6 +17,8 @@ const PHONE: &str = "79876543210";
 async fn mount_every_answer(green_api: &MockServer) {
     let answers: Vec<(&str, ResponseTemplate)> = vec![
         ("1001", ResponseTemplate::new(200).set_body_json(json!({"idMessage": "ok-1001"}))),
+        // A personal WhatsApp chat is named by the recipient's phone number.
+        ("79876543210@c.us", ResponseTemplate::new(200).set_body_json(json!({"idMessage": "ok-whatsapp"}))),
         ("1002", ResponseTemplate::new(400).set_body_string(format!("Validation failed for {TOKEN}"))),
         ("1003", ResponseTemplate::new(401)),
         ("1004", ResponseTemplate::new(429).insert_header("Retry-After", "1")),
@@ -100,7 +102,8 @@ async fn audit(format: &str, unreachable: bool) {
     let texts = ["help", "", "1001 12ab Ivan", "1001 79876543210 “Ivan"]
         .into_iter()
         .map(str::to_owned)
-        .chain((1001..=1009).map(|chat| format!("{chat} +7 987 654-32-10 Ivan Ivanov Acme")));
+        .chain((1001..=1009).map(|chat| format!("{chat} +7 987 654-32-10 Ivan Ivanov Acme")))
+        .chain([format!("{PHONE}@c.us 79876543210 Ivan")]);
     for text in texts {
         let command = signed_command(&text, &response_url);
         signatures.push(command.signature.clone());
@@ -108,7 +111,7 @@ async fn audit(format: &str, unreachable: bool) {
         seen.push(response.text().await.unwrap());
     }
 
-    // Refusals before anything is sent: channel, foreign response_url, bad
+    // A refusal (channel), a response_url that is not followed, and bad
     // signatures of every kind (their expected signatures must not leak).
     let other_channel =
         signed_form(&[("channel_id", "C0"), ("text", "1001 79876543210 Ivan"), ("response_url", &response_url)]);
@@ -162,6 +165,7 @@ async fn audit(format: &str, unreachable: bool) {
     assert!(!log.contains(PHONE) && !log.contains("987 654"), "a phone number is in the {format} log:\n{log}");
     if !unreachable {
         assert!(seen.iter().any(|t| t.contains("ok-1001")), "the audit covered a success");
+        assert!(seen.iter().any(|t| t.contains("ok-whatsapp")), "the audit covered a personal WhatsApp chat");
         assert!(seen.iter().any(|t| t.contains("deferred-1009")), "the audit covered the deferred path");
         assert!(log.contains("skew_secs"), "the expired timestamp was logged with its skew");
     }
