@@ -97,7 +97,7 @@ fn upstream_and_reply(c: &mut Criterion) {
             user_id: "U0123456789".into(),
             channel_id: "C0123456789".into(),
         },
-        response_url,
+        response_url: Some(response_url),
         received_at: tokio::time::Instant::now(),
     };
     let sent = Ok(IdMessage::new("BAE5F4886B1D9A42"));

@@ -39,7 +39,9 @@ pub struct Requester {
 pub struct Job {
     pub send: SendContact,
     pub requester: Requester,
-    pub response_url: ResponseUrl,
+    /// Where a late outcome goes; `None` when the request's response_url is
+    /// missing or on a host this service does not follow.
+    pub response_url: Option<ResponseUrl>,
     pub received_at: Instant,
 }
 
@@ -71,10 +73,17 @@ impl Dispatcher {
     /// outcome if it came within the ack budget, else a "sending" notice.
     pub async fn dispatch(&self, job: Job) -> Reply {
         let (tx, mut rx) = oneshot::channel::<Reply>();
+        let job_received_at = job.received_at;
         let sending = Reply::ephemeral(&format!(
-            "Sending the contact card of {} to chat {}… GREEN-API is taking a while; the result will appear here.",
+            "Sending the contact card of {} to chat {}… GREEN-API is taking a while; {}",
             job.send.contact.display_name(),
-            job.send.chat_id
+            job.send.chat_id,
+            if job.response_url.is_some() {
+                "the result will appear here."
+            } else {
+                "this request has no reply address the bot may use, so the result will not appear here. Ask \
+                 the bot's admin, who can find it in the log."
+            }
         ));
         let green_api = Arc::clone(&self.green_api);
         let poster = self.poster.clone();
@@ -96,7 +105,9 @@ impl Dispatcher {
             &self.runtime,
         );
 
-        match tokio::time::timeout(self.ack_budget, &mut rx).await {
+        // Counted from the request's arrival: Slack's 3 s include the time
+        // its body took to come in and be checked.
+        match tokio::time::timeout_at(job_received_at + self.ack_budget, &mut rx).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => Reply::ephemeral("Something went wrong inside the bot; the contact may not have been sent."),
             Err(_) => {
@@ -117,28 +128,30 @@ async fn deliver_late(
     result: &Result<IdMessage, GreenApiError>,
 ) -> bool {
     let r = &job.requester;
-    match poster.deliver(&job.response_url, reply, job.received_at).await {
-        Ok(posts) => {
-            tracing::debug!(posts, "delivered the outcome to response_url");
-            true
-        }
-        // The user is left with "sending…": say everything needed to tell
-        // them by hand.
-        Err(e) => {
-            tracing::error!(
-            team_id = %r.team_id,
-            user_id = %r.user_id,
-            channel_id = %r.channel_id,
-            chat_id = %job.send.chat_id,
-            outcome = outcome_kind(result),
-            id_message = result.as_ref().map(IdMessage::as_str).unwrap_or(""),
-            response_url_host = job.response_url.host(),
-            error = %e,
-            "could not deliver the outcome to Slack; tell the user by hand"
-            );
-            false
-        }
-    }
+    let failure = match &job.response_url {
+        Some(url) => match poster.deliver(url, reply, job.received_at).await {
+            Ok(posts) => {
+                tracing::debug!(posts, "delivered the outcome to response_url");
+                return true;
+            }
+            Err(e) => e.to_string(),
+        },
+        None => "the request had no response_url this service may follow".to_owned(),
+    };
+    // The user is left with "sending…": say everything needed to tell them
+    // by hand.
+    tracing::error!(
+        team_id = %r.team_id,
+        user_id = %r.user_id,
+        channel_id = %r.channel_id,
+        chat_id = %job.send.chat_id.for_log(),
+        outcome = outcome_kind(result),
+        id_message = result.as_ref().map(IdMessage::as_str).unwrap_or(""),
+        response_url_host = job.response_url.as_ref().map_or("", ResponseUrl::host),
+        error = %failure,
+        "could not deliver the outcome to Slack; tell the user by hand"
+    );
+    false
 }
 
 fn outcome_kind(result: &Result<IdMessage, GreenApiError>) -> &'static str {

@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use slack_sendcontact::config::ServeConfig;
-use wiremock::ResponseTemplate;
+use slack_sendcontact::slack::signature::{SigningSecret, sign};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
@@ -153,4 +156,63 @@ async fn a_slow_429_with_an_absurd_retry_after_still_gets_its_answer_to_response
     let posts = app.wait_for_response_url_posts(1).await;
     assert_eq!(posts[0]["response_type"], "ephemeral");
     assert!(posts[0]["text"].as_str().unwrap().contains("too many requests"), "{}", posts[0]);
+}
+
+#[tokio::test]
+async fn a_response_url_on_a_host_not_allowed_is_never_followed_even_when_the_send_is_slow() {
+    let app = spawn_app_with(short_budget).await;
+    send_contact()
+        .respond_with(id_message("55").set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&app.slack).await;
+
+    // The same Slack mock, named by a host that is not in SLACK_RESPONSE_URL_HOSTS.
+    let foreign = app.slack.uri().replace("127.0.0.1", "localhost") + RESPONSE_URL_PATH;
+    let body = app.form_with("10000000 79876543210 Ivan", &[("response_url", &foreign)]);
+    let ack = reply(app.post_signed(body, now()).await).await;
+    assert_ephemeral_containing(&ack, "the result will not appear here");
+
+    // Long enough for the send (300 ms) and any post after it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(app.slack.received_requests().await.unwrap().is_empty(), "the foreign response_url was followed");
+}
+
+#[tokio::test]
+async fn the_ack_budget_counts_from_the_request_s_arrival_not_from_when_its_body_was_checked() {
+    // The body takes 1 s to arrive and GREEN-API 1 s to answer: counted from
+    // the arrival, a 1.2 s budget runs out before the answer (at 2 s or
+    // later), so Slack gets the acknowledgement in time and the outcome
+    // goes to response_url.
+    let app = spawn_app_with(|c| c.ack_budget = Duration::from_millis(1200)).await;
+    send_contact()
+        .respond_with(id_message("66").set_delay(Duration::from_secs(1)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+
+    let body = app.form("10000000 79876543210 Ivan");
+    let timestamp = now();
+    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
+    let head = format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nX-Slack-Request-Timestamp: {timestamp}\r\nX-Slack-Signature: {signature}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stream.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(15), stream.read_to_string(&mut answer)).await.unwrap().unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("Sending the contact card"), "{answer}");
+    let posts = app.wait_for_response_url_posts(1).await;
+    assert!(posts[0]["text"].as_str().unwrap().contains("66"), "{}", posts[0]);
 }

@@ -199,12 +199,18 @@ async fn what_slack_clients_type_on_phones_arrives_as_meant() {
 }
 
 #[tokio::test]
-async fn a_response_url_on_a_foreign_host_is_refused_and_nothing_is_sent() {
+async fn a_missing_or_foreign_response_url_does_not_stop_a_quick_send() {
     let app = spawn_app().await;
-    send_contact().respond_with(id_message("1")).expect(0).mount(&app.green_api).await;
+    send_contact().respond_with(id_message("777")).expect(4).mount(&app.green_api).await;
     for url in ["https://evil.example.com/commands/1", "file:///etc/passwd", ""] {
         let body = app.form_with("10000000 79876543210 Ivan", &[("response_url", url)]);
         let reply = reply(app.post_signed(body, now()).await).await;
-        assert_ephemeral_containing(&reply, "Nothing was sent");
+        assert_eq!(reply["response_type"], "in_channel", "{url}: {reply}");
+        assert!(text_of(&reply).contains("777"), "{url}: {reply}");
     }
+    // No response_url field at all.
+    let body = app.form("10000000 79876543210 Ivan");
+    let body = body.split('&').filter(|pair| !pair.starts_with("response_url=")).collect::<Vec<_>>().join("&");
+    let reply = reply(app.post_signed(body, now()).await).await;
+    assert_eq!(reply["response_type"], "in_channel", "{reply}");
 }
