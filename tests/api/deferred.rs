@@ -66,7 +66,7 @@ async fn a_fast_answer_never_touches_response_url() {
 }
 
 #[tokio::test]
-async fn response_url_failures_are_retried_with_backoff_up_to_five_posts() {
+async fn response_url_failures_and_429s_are_retried_until_a_post_is_accepted() {
     let app = spawn_app_with(short_budget).await;
     send_contact()
         .respond_with(id_message("7").set_delay(Duration::from_millis(300)))

@@ -32,7 +32,7 @@ async fn a_body_that_trickles_in_is_cut_off_with_408() {
 }
 
 #[tokio::test]
-async fn a_body_longer_than_it_claims_or_over_the_limit_while_streaming_is_refused() {
+async fn a_chunked_body_without_a_length_is_cut_off_at_the_limit_while_streaming() {
     let app = spawn_app().await;
     send_contact().respond_with(id_message("1")).expect(0).mount(&app.green_api).await;
     let mut request = b"POST /slack/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
