@@ -70,7 +70,7 @@ fn serve() -> ExitCode {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format, &config.log_filter);
     let outcome = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).map_err(|e| e.to_string())?;
         app.run_until_stopped().await.map_err(|e| e.to_string())?;
@@ -119,7 +119,7 @@ pub fn state_advice(state: &str) -> &'static str {
 
 fn admin_setup() -> Result<(AdminConfig, GreenApiClient), ExitCode> {
     let config = AdminConfig::from_env().map_err(|e| config_error(&e))?;
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format, &config.log_filter);
     let client = GreenApiClient::new(&config.green_api, Arc::new(Metrics::default())).map_err(|e| {
         eprintln!("slack-sendcontact: {e}");
         ExitCode::FAILURE

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::allowlist::Allowlist;
 use crate::green_api::{ApiToken, IdInstance};
 use crate::slack::signature::SigningSecret;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{self, LogFormat};
 
 /// What GREEN-API needs: every subcommand reads this.
 #[derive(Debug, Clone)]
@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub ack_budget: Duration,
     pub response_url_hosts: Vec<String>,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, checked to parse; `info` when unset.
+    pub log_filter: String,
     /// First pause before a failed response_url POST is tried again; doubles
     /// each time. Not an environment variable: tests shorten it.
     pub response_url_backoff: Duration,
@@ -56,6 +58,8 @@ pub struct ServeConfig {
 pub struct AdminConfig {
     pub green_api: GreenApiConfig,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, checked to parse; `info` when unset.
+    pub log_filter: String,
 }
 
 /// One or more variables are missing or malformed. `Display` lists them all.
@@ -81,6 +85,7 @@ struct RawEnv {
     log_format: Option<String>,
     slack_response_url_hosts: Option<String>,
     green_api_max_rps: Option<String>,
+    rust_log: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -142,6 +147,7 @@ impl ServeConfig {
             list(raw.slack_allowed_channel_ids.as_deref().unwrap_or("")),
         );
         let log_format = log_format(&raw, &mut problems);
+        let log_filter = log_filter(&raw, &mut problems);
         problems.finish()?;
         let green_api = green_api.expect("no problems means every part parsed");
         let shutdown_grace = green_api.timeout + Duration::from_secs(10);
@@ -154,6 +160,7 @@ impl ServeConfig {
             ack_budget: Duration::from_millis(ack_budget_ms),
             response_url_hosts,
             log_format,
+            log_filter,
             response_url_backoff: Duration::from_secs(1),
             body_timeout: Duration::from_secs(10),
             shutdown_grace,
@@ -176,8 +183,9 @@ impl AdminConfig {
         let mut problems = Problems::default();
         let green_api = green_api(&raw, &mut problems);
         let log_format = log_format(&raw, &mut problems);
+        let log_filter = log_filter(&raw, &mut problems);
         problems.finish()?;
-        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format })
+        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format, log_filter })
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -282,6 +290,20 @@ fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {
     })
 }
 
+/// `RUST_LOG`, read here rather than by tracing so that `.env` can set it.
+/// Directives that do not parse are reported like any other bad value:
+/// falling back to `info` would hide the debug output the operator asked for.
+fn log_filter(raw: &RawEnv, problems: &mut Problems) -> String {
+    problems.parse_or(
+        "RUST_LOG",
+        raw.rust_log.as_deref(),
+        telemetry::DEFAULT_FILTER.to_owned(),
+        "is not a log filter: use a level (error, warn, info, debug, trace) or directives such as \
+         slack_sendcontact=debug,info",
+        |v| telemetry::filter(v).ok().map(|_| v.to_owned()),
+    )
+}
+
 /// A comma-separated list, blanks dropped.
 fn list(value: &str) -> Vec<String> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
@@ -361,6 +383,7 @@ mod tests {
         assert_eq!(config.green_api.url.as_str(), "https://4100.api.green-api.com/");
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "hooks.slack-gov.com"]);
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.log_filter, "info");
         assert!(config.allowlist.is_open());
     }
 
@@ -379,6 +402,7 @@ mod tests {
             ("SLACK_RESPONSE_URL_HOSTS", "Hooks.Slack.com, 127.0.0.1"),
             ("GREEN_API_MAX_RPS", "10"),
             ("GREEN_API_URL", "http://127.0.0.1:9999/tgm"),
+            ("RUST_LOG", "slack_sendcontact=debug,warn"),
         ]);
         let config = ServeConfig::from_vars(vars).unwrap();
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
@@ -393,6 +417,7 @@ mod tests {
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "127.0.0.1"]);
         assert_eq!(config.green_api.max_rps.get(), 10);
         assert_eq!(config.green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
+        assert_eq!(config.log_filter, "slack_sendcontact=debug,warn");
     }
 
     #[test]
@@ -406,6 +431,7 @@ mod tests {
             ("GREEN_API_TIMEOUT_MS", "0"),
             ("LOG_FORMAT", "xml"),
             ("GREEN_API_MAX_RPS", "0"),
+            ("RUST_LOG", "slack_sendcontact=degub"),
         ])
         .unwrap_err();
         let message = err.to_string();
@@ -419,10 +445,11 @@ mod tests {
             "GREEN_API_TIMEOUT_MS='0'",
             "LOG_FORMAT='xml'",
             "GREEN_API_MAX_RPS='0'",
+            "RUST_LOG='slack_sendcontact=degub'",
         ] {
             assert!(message.contains(name), "{name} not in {message}");
         }
-        assert_eq!(err.problems.len(), 9, "{message}");
+        assert_eq!(err.problems.len(), 10, "{message}");
         assert!(!message.contains("has space"), "{message}");
     }
 
@@ -438,6 +465,23 @@ mod tests {
         for bad in ["0", "1000001", "50.5", "-1", "fifty"] {
             let err = max_rps(bad).unwrap_err();
             assert!(err.contains("from 1 to 1000000"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn rust_log_is_read_with_the_rest_and_checked() {
+        let log_filter = |value: &str| {
+            let mut vars = minimal();
+            vars.push(("RUST_LOG", value));
+            AdminConfig::from_vars(vars).map(|c| c.log_filter).map_err(|e| e.to_string())
+        };
+        for good in ["error", "DEBUG", "slack_sendcontact=trace,warn", "actix_server=off"] {
+            assert_eq!(log_filter(good).as_deref(), Ok(good));
+        }
+        assert_eq!(log_filter("  ").as_deref(), Ok("info"));
+        for bad in ["slack_sendcontact=degub", "info,=x=y"] {
+            let err = log_filter(bad).unwrap_err();
+            assert!(err.contains(&format!("RUST_LOG='{bad}' is not a log filter")), "{err}");
         }
     }
 

@@ -7,12 +7,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::process::*;
 
 async fn run(args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
-    let output = binary(args, vars).output().await.unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_in(&scratch_dir(), args, vars).await
 }
 
 async fn instance(state: &str, type_instance: &str) -> MockServer {

@@ -1,6 +1,7 @@
 //! The real binary, as an admin or a container host runs it.
 
 mod admin;
+mod dotenv;
 mod process;
 mod secrets;
 mod shutdown;
