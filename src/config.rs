@@ -6,6 +6,7 @@
 //! values never appear in an error.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -122,7 +123,7 @@ impl ServeConfig {
         let mut problems = Problems::default();
         let green_api = green_api(&raw, &mut problems);
         let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
-        let host = raw.host.clone().filter(|h| !h.trim().is_empty()).unwrap_or_else(|| "0.0.0.0".into());
+        let host = host(&raw, &mut problems);
         let port = problems
             .parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok());
         let ack_budget_ms = problems.parse_or(
@@ -290,6 +291,45 @@ fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {
     })
 }
 
+/// `HOST`, checked here so that a typo is reported with every other problem
+/// at start-up rather than as a failure to bind.
+fn host(raw: &RawEnv, problems: &mut Problems) -> String {
+    problems.parse_or(
+        "HOST",
+        raw.host.as_deref(),
+        "0.0.0.0".to_owned(),
+        "must be an IP address to listen on (0.0.0.0 for every IPv4 interface, :: for IPv6) or a host name such \
+         as localhost",
+        parse_host,
+    )
+}
+
+fn parse_host(value: &str) -> Option<String> {
+    // `[::1]`, as written in a URL, binds too; without the brackets every
+    // reader of the host (bind, healthcheck) sees one form.
+    if let Some(bracketed) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        return bracketed.parse::<Ipv6Addr>().ok().map(|_| bracketed.to_owned());
+    }
+    (value.parse::<IpAddr>().is_ok() || is_host_name(value)).then(|| value.to_owned())
+}
+
+/// A DNS host name (RFC 1123): dot-separated labels of ASCII letters, digits
+/// and `-`, 1 to 63 characters each, not starting or ending with `-`, at most
+/// 253 characters in all, one trailing dot allowed. The last label must not
+/// be all digits, so a mistyped IPv4 address such as 1.2.3.4.5 is not taken
+/// for a name.
+fn is_host_name(value: &str) -> bool {
+    let name = value.strip_suffix('.').unwrap_or(value);
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let numeric = |l: &str| l.bytes().all(|b| b.is_ascii_digit());
+    name.len() <= 253 && name.split('.').all(label) && !name.rsplit('.').next().is_some_and(numeric)
+}
+
 /// `RUST_LOG`, read here rather than by tracing so that `.env` can set it.
 /// Directives that do not parse are reported like any other bad value:
 /// falling back to `info` would hide the debug output the operator asked for.
@@ -431,6 +471,7 @@ mod tests {
             ("GREEN_API_TIMEOUT_MS", "0"),
             ("LOG_FORMAT", "xml"),
             ("GREEN_API_MAX_RPS", "0"),
+            ("HOST", "nope!"),
             ("RUST_LOG", "slack_sendcontact=degub"),
         ])
         .unwrap_err();
@@ -445,11 +486,12 @@ mod tests {
             "GREEN_API_TIMEOUT_MS='0'",
             "LOG_FORMAT='xml'",
             "GREEN_API_MAX_RPS='0'",
+            "HOST='nope!'",
             "RUST_LOG='slack_sendcontact=degub'",
         ] {
             assert!(message.contains(name), "{name} not in {message}");
         }
-        assert_eq!(err.problems.len(), 10, "{message}");
+        assert_eq!(err.problems.len(), 11, "{message}");
         assert!(!message.contains("has space"), "{message}");
     }
 
@@ -465,6 +507,57 @@ mod tests {
         for bad in ["0", "1000001", "50.5", "-1", "fifty"] {
             let err = max_rps(bad).unwrap_err();
             assert!(err.contains("from 1 to 1000000"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn host_is_an_ip_address_or_a_host_name() {
+        let host = |value: &str| {
+            let mut vars = minimal();
+            vars.push(("HOST", value));
+            ServeConfig::from_vars(vars).map(|c| c.host).map_err(|e| e.to_string())
+        };
+        let longest_label = "a".repeat(63);
+        let longest_name = [&longest_label[..]; 4].join(".").chars().skip(2).collect::<String>();
+        assert_eq!(longest_name.len(), 253);
+        for (value, expected) in [
+            ("", "0.0.0.0"),
+            ("   ", "0.0.0.0"),
+            ("0.0.0.0", "0.0.0.0"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("::", "::"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("localhost", "localhost"),
+            (" my-host.internal ", "my-host.internal"),
+            ("localhost.", "localhost."),
+            ("1st-host", "1st-host"),
+            (&longest_label, &longest_label),
+            (&longest_name, &longest_name),
+        ] {
+            assert_eq!(host(value).as_deref(), Ok(expected), "{value:?}");
+        }
+        let too_long_label = "a".repeat(64);
+        let too_long_name = format!("a.{longest_name}");
+        for bad in [
+            "nope!",
+            "my host",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "-host",
+            "host-",
+            "a..b",
+            ".",
+            "my_host",
+            "host:8080",
+            "http://localhost",
+            "[127.0.0.1]",
+            "::g",
+            &too_long_label,
+            &too_long_name,
+        ] {
+            let err = host(bad).unwrap_err();
+            assert!(err.contains("HOST='") && err.contains("must be an IP address"), "{bad}: {err}");
         }
     }
 

@@ -119,6 +119,7 @@ async fn bad_configuration_names_every_variable_and_prints_no_secret() {
         ("GREEN_API_URL", "not a url".to_owned()),
         ("GREEN_API_TOKEN_INSTANCE", "secret value/with slash".to_owned()),
         ("PORT", "99999".to_owned()),
+        ("HOST", "1.2.3.4.5".to_owned()),
     ];
     let (code, _, err) = run(&["serve"], &vars).await;
     assert_eq!(code, Some(2));
@@ -128,6 +129,7 @@ async fn bad_configuration_names_every_variable_and_prints_no_secret() {
         "GREEN_API_ID_INSTANCE is missing",
         "GREEN_API_TOKEN_INSTANCE",
         "PORT='99999'",
+        "HOST='1.2.3.4.5'",
     ] {
         assert!(err.contains(name), "{name} not in {err}");
     }
