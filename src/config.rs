@@ -63,6 +63,14 @@ pub struct AdminConfig {
     pub log_filter: String,
 }
 
+/// What `healthcheck` needs: where `serve` listens, read the same way, so
+/// the probe finds the server wherever `.env` or the environment put it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthcheckConfig {
+    pub host: String,
+    pub port: u16,
+}
+
 /// One or more variables are missing or malformed. `Display` lists them all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid configuration: {}", .problems.join("; "))]
@@ -124,8 +132,7 @@ impl ServeConfig {
         let green_api = green_api(&raw, &mut problems);
         let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
         let host = host(&raw, &mut problems);
-        let port = problems
-            .parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok());
+        let port = port(&raw, &mut problems);
         let ack_budget_ms = problems.parse_or(
             "SLACK_ACK_BUDGET_MS",
             raw.slack_ack_budget_ms.as_deref(),
@@ -187,6 +194,26 @@ impl AdminConfig {
         let log_filter = log_filter(&raw, &mut problems);
         problems.finish()?;
         Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format, log_filter })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env())
+    }
+}
+
+impl HealthcheckConfig {
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let raw = read(vars);
+        let mut problems = Problems::default();
+        let host = host(&raw, &mut problems);
+        let port = port(&raw, &mut problems);
+        problems.finish()?;
+        Ok(Self { host, port })
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -302,6 +329,10 @@ fn host(raw: &RawEnv, problems: &mut Problems) -> String {
          as localhost",
         parse_host,
     )
+}
+
+fn port(raw: &RawEnv, problems: &mut Problems) -> u16 {
+    problems.parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok())
 }
 
 fn parse_host(value: &str) -> Option<String> {
@@ -576,6 +607,20 @@ mod tests {
             let err = log_filter(bad).unwrap_err();
             assert!(err.contains(&format!("RUST_LOG='{bad}' is not a log filter")), "{err}");
         }
+    }
+
+    #[test]
+    fn healthcheck_reads_only_host_and_port() {
+        assert_eq!(
+            HealthcheckConfig::from_vars(Vec::<(String, String)>::new()),
+            Ok(HealthcheckConfig { host: "0.0.0.0".into(), port: 8080 })
+        );
+        assert_eq!(
+            HealthcheckConfig::from_vars([("HOST", " [::1] "), ("PORT", "9000")]),
+            Ok(HealthcheckConfig { host: "::1".into(), port: 9000 })
+        );
+        let err = HealthcheckConfig::from_vars([("HOST", "nope!"), ("PORT", "http")]).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
     }
 
     #[test]

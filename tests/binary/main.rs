@@ -2,6 +2,7 @@
 
 mod admin;
 mod dotenv;
+mod healthcheck;
 mod process;
 mod secrets;
 mod shutdown;
