@@ -1,13 +1,15 @@
 //! The command line: `serve` (the default), plus admin subcommands.
 
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use std::sync::Arc;
-
 use crate::command::usage;
-use crate::config::{self, AdminConfig, ServeConfig};
+use crate::config::{self, AdminConfig, HealthcheckConfig, ServeConfig};
 use crate::green_api::GreenApiClient;
 use crate::metrics::Metrics;
 use crate::startup::Application;
@@ -48,7 +50,10 @@ pub enum Command {
         #[arg(value_name = "ARGS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Probe GET /healthz on 127.0.0.1:$PORT; exit 0 if it answers 200 (for container health checks)
+    /// Probe GET /healthz where serve listens; exit 0 if it answers 200 (for container health checks)
+    #[command(long_about = "Probes GET /healthz where serve listens, with HOST and PORT read as serve reads them \
+        (.env included): on 127.0.0.1 when HOST is 0.0.0.0 or unset, on ::1 when it is ::, and on HOST itself \
+        otherwise. Exits 0 on a 200 and 1 otherwise, bad HOST or PORT included (Docker reserves 2).")]
     Healthcheck,
 }
 
@@ -70,7 +75,7 @@ fn serve() -> ExitCode {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format, &config.log_filter);
     let outcome = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).map_err(|e| e.to_string())?;
         app.run_until_stopped().await.map_err(|e| e.to_string())?;
@@ -119,7 +124,7 @@ pub fn state_advice(state: &str) -> &'static str {
 
 fn admin_setup() -> Result<(AdminConfig, GreenApiClient), ExitCode> {
     let config = AdminConfig::from_env().map_err(|e| config_error(&e))?;
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format, &config.log_filter);
     let client = GreenApiClient::new(&config.green_api, Arc::new(Metrics::default())).map_err(|e| {
         eprintln!("slack-sendcontact: {e}");
         ExitCode::FAILURE
@@ -195,31 +200,80 @@ fn config_error(e: &config::ConfigError) -> ExitCode {
 }
 
 fn healthcheck() -> ExitCode {
-    use std::io::{Read, Write};
-    use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-    use std::time::Duration;
-
-    let port = std::env::var("PORT").ok().and_then(|p| p.trim().parse::<u16>().ok()).unwrap_or(8080);
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let timeout = Duration::from_secs(2);
-    let probe = || -> std::io::Result<bool> {
-        let mut stream = TcpStream::connect_timeout(&address, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head)?;
-        Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
-    };
-    match probe() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("unhealthy: /healthz on {address} did not answer 200");
-            ExitCode::FAILURE
-        }
+    let config = match HealthcheckConfig::from_env() {
+        Ok(config) => config,
         Err(e) => {
-            eprintln!("unhealthy: /healthz on {address}: {e}");
-            ExitCode::FAILURE
+            // Unhealthy (1), not EXIT_CONFIG: Docker reserves a health check's
+            // exit status 2, and no server runs with this configuration anyway.
+            eprintln!("unhealthy: {e}");
+            return ExitCode::FAILURE;
         }
+    };
+    let addresses = match probe_addresses(&config.host, config.port) {
+        Ok(addresses) => addresses,
+        Err(e) => {
+            eprintln!("unhealthy: HOST='{}' does not resolve: {e}", config.host);
+            return ExitCode::FAILURE;
+        }
+    };
+    // The server binds the first address of a name that works, which the
+    // probe cannot know, so each is tried in turn.
+    let mut failures = Vec::new();
+    for address in addresses {
+        match probe(address) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => failures.push(format!("/healthz on {address} did not answer 200")),
+            Err(e) => failures.push(format!("/healthz on {address}: {e}")),
+        }
+    }
+    eprintln!("unhealthy: {}", failures.join("; "));
+    ExitCode::FAILURE
+}
+
+/// Where `healthcheck` looks for the server. A wildcard HOST listens on
+/// loopback too, so the probe goes there (127.0.0.1 for `0.0.0.0`, ::1 for
+/// `::`); any other HOST is probed itself, a name at every address it
+/// resolves to.
+pub fn probe_addresses(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    let ip = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Ok(IpAddr::V6(ip)) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        Ok(ip) => ip,
+        Err(_) => {
+            let addresses: Vec<_> = (host, port).to_socket_addrs()?.collect();
+            if addresses.is_empty() {
+                return Err(std::io::Error::other("no address"));
+            }
+            return Ok(addresses);
+        }
+    };
+    Ok(vec![SocketAddr::new(ip, port)])
+}
+
+/// GET /healthz on `address`: whether it answered 200.
+fn probe(address: SocketAddr) -> std::io::Result<bool> {
+    let timeout = Duration::from_secs(2);
+    let mut stream = TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_host_is_probed_on_loopback_and_any_other_host_itself() {
+        let probed = |host: &str| probe_addresses(host, 8080).unwrap();
+        assert_eq!(probed("0.0.0.0"), [SocketAddr::from((Ipv4Addr::LOCALHOST, 8080))]);
+        assert_eq!(probed("::"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
+        assert_eq!(probed("10.1.2.3"), [SocketAddr::from(([10, 1, 2, 3], 8080))]);
+        assert_eq!(probed("::1"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
+        let localhost = probed("localhost");
+        assert!(!localhost.is_empty() && localhost.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
     }
 }

@@ -6,6 +6,7 @@
 //! values never appear in an error.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use crate::allowlist::Allowlist;
 use crate::green_api::{ApiToken, IdInstance};
 use crate::slack::signature::SigningSecret;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{self, LogFormat};
 
 /// What GREEN-API needs: every subcommand reads this.
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct ServeConfig {
     pub ack_budget: Duration,
     pub response_url_hosts: Vec<String>,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, checked to parse; `info` when unset.
+    pub log_filter: String,
     /// First pause before a failed response_url POST is tried again; doubles
     /// each time. Not an environment variable: tests shorten it.
     pub response_url_backoff: Duration,
@@ -56,6 +59,16 @@ pub struct ServeConfig {
 pub struct AdminConfig {
     pub green_api: GreenApiConfig,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, checked to parse; `info` when unset.
+    pub log_filter: String,
+}
+
+/// What `healthcheck` needs: where `serve` listens, read the same way, so
+/// the probe finds the server wherever `.env` or the environment put it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthcheckConfig {
+    pub host: String,
+    pub port: u16,
 }
 
 /// One or more variables are missing or malformed. `Display` lists them all.
@@ -81,6 +94,7 @@ struct RawEnv {
     log_format: Option<String>,
     slack_response_url_hosts: Option<String>,
     green_api_max_rps: Option<String>,
+    rust_log: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -117,9 +131,8 @@ impl ServeConfig {
         let mut problems = Problems::default();
         let green_api = green_api(&raw, &mut problems);
         let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
-        let host = raw.host.clone().filter(|h| !h.trim().is_empty()).unwrap_or_else(|| "0.0.0.0".into());
-        let port = problems
-            .parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok());
+        let host = host(&raw, &mut problems);
+        let port = port(&raw, &mut problems);
         let ack_budget_ms = problems.parse_or(
             "SLACK_ACK_BUDGET_MS",
             raw.slack_ack_budget_ms.as_deref(),
@@ -142,6 +155,7 @@ impl ServeConfig {
             list(raw.slack_allowed_channel_ids.as_deref().unwrap_or("")),
         );
         let log_format = log_format(&raw, &mut problems);
+        let log_filter = log_filter(&raw, &mut problems);
         problems.finish()?;
         let green_api = green_api.expect("no problems means every part parsed");
         let shutdown_grace = green_api.timeout + Duration::from_secs(10);
@@ -154,6 +168,7 @@ impl ServeConfig {
             ack_budget: Duration::from_millis(ack_budget_ms),
             response_url_hosts,
             log_format,
+            log_filter,
             response_url_backoff: Duration::from_secs(1),
             body_timeout: Duration::from_secs(10),
             shutdown_grace,
@@ -176,8 +191,29 @@ impl AdminConfig {
         let mut problems = Problems::default();
         let green_api = green_api(&raw, &mut problems);
         let log_format = log_format(&raw, &mut problems);
+        let log_filter = log_filter(&raw, &mut problems);
         problems.finish()?;
-        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format })
+        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format, log_filter })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env())
+    }
+}
+
+impl HealthcheckConfig {
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let raw = read(vars);
+        let mut problems = Problems::default();
+        let host = host(&raw, &mut problems);
+        let port = port(&raw, &mut problems);
+        problems.finish()?;
+        Ok(Self { host, port })
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -282,6 +318,63 @@ fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {
     })
 }
 
+/// `HOST`, checked here so that a typo is reported with every other problem
+/// at start-up rather than as a failure to bind.
+fn host(raw: &RawEnv, problems: &mut Problems) -> String {
+    problems.parse_or(
+        "HOST",
+        raw.host.as_deref(),
+        "0.0.0.0".to_owned(),
+        "must be an IP address to listen on (0.0.0.0 for every IPv4 interface, :: for IPv6) or a host name such \
+         as localhost",
+        parse_host,
+    )
+}
+
+fn port(raw: &RawEnv, problems: &mut Problems) -> u16 {
+    problems.parse_or("PORT", raw.port.as_deref(), 8080, "is not a port number (0-65535)", |v| v.parse::<u16>().ok())
+}
+
+fn parse_host(value: &str) -> Option<String> {
+    // `[::1]`, as written in a URL, binds too; without the brackets every
+    // reader of the host (bind, healthcheck) sees one form.
+    if let Some(bracketed) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        return bracketed.parse::<Ipv6Addr>().ok().map(|_| bracketed.to_owned());
+    }
+    (value.parse::<IpAddr>().is_ok() || is_host_name(value)).then(|| value.to_owned())
+}
+
+/// A DNS host name (RFC 1123): dot-separated labels of ASCII letters, digits
+/// and `-`, 1 to 63 characters each, not starting or ending with `-`, at most
+/// 253 characters in all, one trailing dot allowed. The last label must not
+/// be all digits, so a mistyped IPv4 address such as 1.2.3.4.5 is not taken
+/// for a name.
+fn is_host_name(value: &str) -> bool {
+    let name = value.strip_suffix('.').unwrap_or(value);
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let numeric = |l: &str| l.bytes().all(|b| b.is_ascii_digit());
+    name.len() <= 253 && name.split('.').all(label) && !name.rsplit('.').next().is_some_and(numeric)
+}
+
+/// `RUST_LOG`, read here rather than by tracing so that `.env` can set it.
+/// Directives that do not parse are reported like any other bad value:
+/// falling back to `info` would hide the debug output the operator asked for.
+fn log_filter(raw: &RawEnv, problems: &mut Problems) -> String {
+    problems.parse_or(
+        "RUST_LOG",
+        raw.rust_log.as_deref(),
+        telemetry::DEFAULT_FILTER.to_owned(),
+        "is not a log filter: use a level (error, warn, info, debug, trace) or directives such as \
+         slack_sendcontact=debug,info",
+        |v| telemetry::filter(v).ok().map(|_| v.to_owned()),
+    )
+}
+
 /// A comma-separated list, blanks dropped.
 fn list(value: &str) -> Vec<String> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
@@ -361,6 +454,7 @@ mod tests {
         assert_eq!(config.green_api.url.as_str(), "https://4100.api.green-api.com/");
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "hooks.slack-gov.com"]);
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.log_filter, "info");
         assert!(config.allowlist.is_open());
     }
 
@@ -379,6 +473,7 @@ mod tests {
             ("SLACK_RESPONSE_URL_HOSTS", "Hooks.Slack.com, 127.0.0.1"),
             ("GREEN_API_MAX_RPS", "10"),
             ("GREEN_API_URL", "http://127.0.0.1:9999/tgm"),
+            ("RUST_LOG", "slack_sendcontact=debug,warn"),
         ]);
         let config = ServeConfig::from_vars(vars).unwrap();
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
@@ -393,6 +488,7 @@ mod tests {
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "127.0.0.1"]);
         assert_eq!(config.green_api.max_rps.get(), 10);
         assert_eq!(config.green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
+        assert_eq!(config.log_filter, "slack_sendcontact=debug,warn");
     }
 
     #[test]
@@ -406,6 +502,8 @@ mod tests {
             ("GREEN_API_TIMEOUT_MS", "0"),
             ("LOG_FORMAT", "xml"),
             ("GREEN_API_MAX_RPS", "0"),
+            ("HOST", "nope!"),
+            ("RUST_LOG", "slack_sendcontact=degub"),
         ])
         .unwrap_err();
         let message = err.to_string();
@@ -419,10 +517,12 @@ mod tests {
             "GREEN_API_TIMEOUT_MS='0'",
             "LOG_FORMAT='xml'",
             "GREEN_API_MAX_RPS='0'",
+            "HOST='nope!'",
+            "RUST_LOG='slack_sendcontact=degub'",
         ] {
             assert!(message.contains(name), "{name} not in {message}");
         }
-        assert_eq!(err.problems.len(), 9, "{message}");
+        assert_eq!(err.problems.len(), 11, "{message}");
         assert!(!message.contains("has space"), "{message}");
     }
 
@@ -439,6 +539,88 @@ mod tests {
             let err = max_rps(bad).unwrap_err();
             assert!(err.contains("from 1 to 1000000"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn host_is_an_ip_address_or_a_host_name() {
+        let host = |value: &str| {
+            let mut vars = minimal();
+            vars.push(("HOST", value));
+            ServeConfig::from_vars(vars).map(|c| c.host).map_err(|e| e.to_string())
+        };
+        let longest_label = "a".repeat(63);
+        let longest_name = [&longest_label[..]; 4].join(".").chars().skip(2).collect::<String>();
+        assert_eq!(longest_name.len(), 253);
+        for (value, expected) in [
+            ("", "0.0.0.0"),
+            ("   ", "0.0.0.0"),
+            ("0.0.0.0", "0.0.0.0"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("::", "::"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("localhost", "localhost"),
+            (" my-host.internal ", "my-host.internal"),
+            ("localhost.", "localhost."),
+            ("1st-host", "1st-host"),
+            (&longest_label, &longest_label),
+            (&longest_name, &longest_name),
+        ] {
+            assert_eq!(host(value).as_deref(), Ok(expected), "{value:?}");
+        }
+        let too_long_label = "a".repeat(64);
+        let too_long_name = format!("a.{longest_name}");
+        for bad in [
+            "nope!",
+            "my host",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "-host",
+            "host-",
+            "a..b",
+            ".",
+            "my_host",
+            "host:8080",
+            "http://localhost",
+            "[127.0.0.1]",
+            "::g",
+            &too_long_label,
+            &too_long_name,
+        ] {
+            let err = host(bad).unwrap_err();
+            assert!(err.contains("HOST='") && err.contains("must be an IP address"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn rust_log_is_read_with_the_rest_and_checked() {
+        let log_filter = |value: &str| {
+            let mut vars = minimal();
+            vars.push(("RUST_LOG", value));
+            AdminConfig::from_vars(vars).map(|c| c.log_filter).map_err(|e| e.to_string())
+        };
+        for good in ["error", "DEBUG", "slack_sendcontact=trace,warn", "actix_server=off"] {
+            assert_eq!(log_filter(good).as_deref(), Ok(good));
+        }
+        assert_eq!(log_filter("  ").as_deref(), Ok("info"));
+        for bad in ["slack_sendcontact=degub", "info,=x=y"] {
+            let err = log_filter(bad).unwrap_err();
+            assert!(err.contains(&format!("RUST_LOG='{bad}' is not a log filter")), "{err}");
+        }
+    }
+
+    #[test]
+    fn healthcheck_reads_only_host_and_port() {
+        assert_eq!(
+            HealthcheckConfig::from_vars(Vec::<(String, String)>::new()),
+            Ok(HealthcheckConfig { host: "0.0.0.0".into(), port: 8080 })
+        );
+        assert_eq!(
+            HealthcheckConfig::from_vars([("HOST", " [::1] "), ("PORT", "9000")]),
+            Ok(HealthcheckConfig { host: "::1".into(), port: 9000 })
+        );
+        let err = HealthcheckConfig::from_vars([("HOST", "nope!"), ("PORT", "http")]).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
     }
 
     #[test]

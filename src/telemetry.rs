@@ -1,5 +1,6 @@
 //! Logs: human-readable text or one JSON object per line, filtered by
-//! `RUST_LOG` (default `info`).
+//! `RUST_LOG` (default `info`). `RUST_LOG` is read with the rest of the
+//! configuration, not by tracing itself, so a `.env` file can set it too.
 //!
 //! The `log` crate bridge is left out on purpose: reqwest logs request URLs
 //! through it, and GREEN-API puts the token in the URL path.
@@ -13,6 +14,15 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// The filter used when `RUST_LOG` is unset.
+pub const DEFAULT_FILTER: &str = "info";
+
+/// A filter from `directives` in `RUST_LOG` syntax (`info`,
+/// `slack_sendcontact=debug,warn`).
+pub fn filter(directives: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
+    EnvFilter::try_new(directives)
 }
 
 /// A subscriber writing to `sink`, so tests can capture what is logged.
@@ -38,10 +48,12 @@ where
     }
 }
 
-/// Installs the process-wide subscriber writing to stderr. Call once, from
-/// `main`.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the process-wide subscriber writing to stderr, filtered by
+/// `directives` (the configured `RUST_LOG`). Call once, from `main`.
+pub fn init(format: LogFormat, directives: &str) {
+    // The configuration has already refused directives that do not parse;
+    // the fallback only keeps a logger if that ever changes.
+    let filter = filter(directives).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // Only fails if a subscriber is already set, in which case that one stays.
     let _ = tracing::subscriber::set_global_default(subscriber(format, filter, std::io::stderr));
 }

@@ -7,12 +7,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::process::*;
 
 async fn run(args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
-    let output = binary(args, vars).output().await.unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_in(&scratch_dir(), args, vars).await
 }
 
 async fn instance(state: &str, type_instance: &str) -> MockServer {
@@ -124,6 +119,7 @@ async fn bad_configuration_names_every_variable_and_prints_no_secret() {
         ("GREEN_API_URL", "not a url".to_owned()),
         ("GREEN_API_TOKEN_INSTANCE", "secret value/with slash".to_owned()),
         ("PORT", "99999".to_owned()),
+        ("HOST", "1.2.3.4.5".to_owned()),
     ];
     let (code, _, err) = run(&["serve"], &vars).await;
     assert_eq!(code, Some(2));
@@ -133,6 +129,7 @@ async fn bad_configuration_names_every_variable_and_prints_no_secret() {
         "GREEN_API_ID_INSTANCE is missing",
         "GREEN_API_TOKEN_INSTANCE",
         "PORT='99999'",
+        "HOST='1.2.3.4.5'",
     ] {
         assert!(err.contains(name), "{name} not in {err}");
     }

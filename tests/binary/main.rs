@@ -1,6 +1,8 @@
 //! The real binary, as an admin or a container host runs it.
 
 mod admin;
+mod dotenv;
+mod healthcheck;
 mod process;
 mod secrets;
 mod shutdown;

@@ -1,6 +1,6 @@
 //! Running the binary with a clean environment, and reading its log.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,10 +21,25 @@ pub fn scratch_dir() -> PathBuf {
     dir
 }
 
+/// A working directory of its own whose `.env` holds `dotenv`, for a test of
+/// what the binary reads from there; `scratch_dir` stays empty for the rest.
+pub fn dir_with_dotenv(name: &str, dotenv: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slack-sendcontact-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), dotenv).unwrap();
+    dir
+}
+
 /// The binary with only `vars` in its environment.
 pub fn binary(args: &[&str], vars: &[(&str, String)]) -> Command {
+    binary_in(&scratch_dir(), args, vars)
+}
+
+/// The binary in the working directory `dir`, with only `vars` in its
+/// environment.
+pub fn binary_in(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_slack-sendcontact"));
-    command.args(args).env_clear().current_dir(scratch_dir()).kill_on_drop(true);
+    command.args(args).env_clear().current_dir(dir).kill_on_drop(true);
     if let Ok(path) = std::env::var("PATH") {
         command.env("PATH", path);
     }
@@ -91,10 +106,25 @@ impl Server {
     }
 
     pub fn signal(&self, name: &str) {
-        let pid = self.child.id().expect("the server is running").to_string();
-        let status = std::process::Command::new("kill").args(["-s", name, &pid]).status().unwrap();
-        assert!(status.success(), "kill -s {name} failed");
+        signal(&self.child, name);
     }
+}
+
+/// Sends the signal `name` (`TERM`, `INT`) to `child`.
+pub fn signal(child: &Child, name: &str) {
+    let pid = child.id().expect("the process is running").to_string();
+    let status = std::process::Command::new("kill").args(["-s", name, &pid]).status().unwrap();
+    assert!(status.success(), "kill -s {name} failed");
+}
+
+/// Runs the binary in `dir` to the end: its exit code, stdout and stderr.
+pub async fn run_in(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
+    let output = binary_in(dir, args, vars).output().await.unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Polls `probe` every 20 ms until it gives a value or `limit` passes.
