@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slack_sendcontact::config::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -130,9 +130,20 @@ async fn a_burst_within_the_budget_queues_and_is_all_sent() {
         c.green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
     })
     .await;
-    send_contact().respond_with(id_message("1")).expect(5).mount(&app.green_api).await;
+    let arrivals = Arrivals::default();
+    send_contact().respond_with(arrivals.answer(id_message("1"))).expect(5).mount(&app.green_api).await;
+    let started = Instant::now();
     let replies = futures_util::future::join_all((0..5).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
     for response in replies {
         assert_eq!(reply(response).await["response_type"], "in_channel");
+    }
+    // The limiter hands out slots 100 ms apart from some instant after
+    // `started`, and no call reaches GREEN-API before its slot, so the k-th
+    // arrival comes at least k intervals after `started`. Lower bounds only:
+    // a slow machine can make calls later, never earlier.
+    let interval = Duration::from_millis(100);
+    for (k, arrived) in arrivals.sorted().into_iter().enumerate() {
+        let after = arrived - started;
+        assert!(after >= interval * k as u32, "call {k} reached GREEN-API {after:?} after the burst began");
     }
 }
