@@ -207,7 +207,7 @@ impl GreenApiClient {
             send_contact_url,
             token: config.token.clone(),
             timeout: config.timeout,
-            limiter: RateLimiter::new(config.max_rps),
+            limiter: RateLimiter::new(config.max_rps, config.timeout),
             metrics,
         })
     }
@@ -263,9 +263,11 @@ impl GreenApiClient {
             refused_by_green_api = true;
             let wait = answer.retry_after.unwrap_or(backoff).max(FIRST_BACKOFF);
             backoff = (backoff * 2).min(Duration::from_secs(30));
+            // Give up now rather than after the wait if the retry would
+            // start too late for an answer (the limiter would refuse it).
             // Compared as durations: `now + wait` would panic on a huge
             // Retry-After, killing the task that owes the user an answer.
-            if wait >= deadline.saturating_duration_since(Instant::now()) {
+            if wait >= self.limiter.latest_start(deadline).saturating_duration_since(Instant::now()) {
                 return Err(GreenApiError::RateLimited);
             }
             tracing::warn!(

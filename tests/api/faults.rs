@@ -125,6 +125,30 @@ async fn a_burst_over_the_rate_limit_queues_and_what_cannot_wait_is_refused_unse
 }
 
 #[tokio::test]
+async fn a_call_whose_slot_leaves_no_time_to_answer_is_refused_unsent() {
+    // 1 call per second and a 1 s budget: the second command's slot comes
+    // when its budget is all but spent. Started then, it would time out as
+    // "outcome unknown" although GREEN-API probably accepted it; it must be
+    // refused before anything is sent.
+    let app = spawn_app_with(|c: &mut ServeConfig| {
+        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.green_api.timeout = Duration::from_millis(1000);
+    })
+    .await;
+    send_contact()
+        .respond_with(id_message("1").set_delay(Duration::from_millis(50)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    response_url_ok().expect(0).mount(&app.slack).await;
+    let replies = futures_util::future::join_all((0..2).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
+    let mut replies = futures_util::future::join_all(replies.into_iter().map(reply)).await;
+    replies.sort_by_key(|r| r["response_type"] != "in_channel");
+    assert_eq!(replies[0]["response_type"], "in_channel", "{}", replies[0]);
+    assert_ephemeral_containing(&replies[1], "Too many contacts are being sent right now. Nothing was sent");
+}
+
+#[tokio::test]
 async fn a_burst_within_the_budget_queues_and_is_all_sent() {
     let app = spawn_app_with(|c: &mut ServeConfig| {
         c.green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
