@@ -17,7 +17,8 @@ use crate::metrics::Metrics;
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// How much of an error body is quoted back to the user.
 const MAX_REASON_CHARS: usize = 300;
-/// The first pause after a 429 without Retry-After; doubles each time.
+/// The first pause after a 429 without Retry-After; doubles each time. Also
+/// the shortest pause after any 429, whatever Retry-After says.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The id GREEN-API gives a queued message.
@@ -206,23 +207,28 @@ impl GreenApiClient {
             send_contact_url,
             token: config.token.clone(),
             timeout: config.timeout,
-            limiter: RateLimiter::new(config.max_rps),
+            limiter: RateLimiter::new(config.max_rps, config.timeout),
             metrics,
         })
     }
 
     /// Sends the contact card. Succeeds only on HTTP 200 with a non-empty
-    /// idMessage. A 429 is retried within the timeout (after Retry-After, or
-    /// a backoff of at least 1 s); nothing GREEN-API may have accepted is
-    /// ever retried.
+    /// idMessage. A 429 is retried within the timeout (after Retry-After or
+    /// a doubling backoff, never sooner than 1 s); nothing GREEN-API may
+    /// have accepted is ever retried.
     pub async fn send_contact(&self, chat_id: &ChatId, contact: &Contact) -> Result<IdMessage, GreenApiError> {
         let started = Instant::now();
         let deadline = started + self.timeout;
         let body = send_contact_body(chat_id, contact);
         let mut backoff = FIRST_BACKOFF;
+        let mut refused_by_green_api = false;
         loop {
             let now = Instant::now();
-            let slot = self.limiter.reserve(now, deadline).map_err(|_| GreenApiError::Busy)?;
+            let slot = self.limiter.reserve(now, deadline).map_err(|_| {
+                // After a 429 the time ran out because GREEN-API said "too
+                // many requests"; "busy" would blame this process instead.
+                if refused_by_green_api { GreenApiError::RateLimited } else { GreenApiError::Busy }
+            })?;
             // Only sleep when there is a queue: tokio rounds a timer up to
             // the next millisecond, so sleeping until `now` would cost every
             // call up to 1 ms and an extra wake-up.
@@ -249,12 +255,19 @@ impl GreenApiClient {
                 return self.interpret_send_contact(answer);
             }
             // 429: GREEN-API refused the call outright, so trying again
-            // cannot duplicate a message.
-            let wait = answer.retry_after.unwrap_or(backoff);
+            // cannot duplicate a message. Never sooner than the first
+            // backoff: a Retry-After of 0 (or a date already past) would
+            // otherwise retry at once, again and again, spending every slot
+            // of the rate limiter on one command against an instance that
+            // has just said it is overloaded.
+            refused_by_green_api = true;
+            let wait = answer.retry_after.unwrap_or(backoff).max(FIRST_BACKOFF);
             backoff = (backoff * 2).min(Duration::from_secs(30));
+            // Give up now rather than after the wait if the retry would
+            // start too late for an answer (the limiter would refuse it).
             // Compared as durations: `now + wait` would panic on a huge
             // Retry-After, killing the task that owes the user an answer.
-            if wait >= deadline.saturating_duration_since(Instant::now()) {
+            if wait >= self.limiter.latest_start(deadline).saturating_duration_since(Instant::now()) {
                 return Err(GreenApiError::RateLimited);
             }
             tracing::warn!(

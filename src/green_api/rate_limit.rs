@@ -14,6 +14,8 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Duration,
+    /// How much of a call's budget must be left when its slot comes.
+    room: Duration,
     next_free: Mutex<Instant>,
 }
 
@@ -23,19 +25,45 @@ pub struct QueueTooLong {
     pub wait: Duration,
 }
 
+/// How much of a `budget` must be left when a call starts: 1 s, or half
+/// the budget when that is shorter.
+///
+/// A call started with its budget nearly spent would most likely end as a
+/// timeout, which the user reads as "outcome unknown" although GREEN-API
+/// probably accepted it, and a resend would then duplicate the card; refused
+/// instead, it is "busy, nothing was sent", which is true. 1 s is meant to
+/// cover a normal answer from GREEN-API with time to spare, and is a tenth
+/// of the default budget, so queueing keeps most of its use. A budget under 2 s keeps half
+/// for the call, which also means a call that finds no queue always starts.
+pub fn room_for_a_call(budget: Duration) -> Duration {
+    (budget / 2).min(Duration::from_secs(1))
+}
+
 impl RateLimiter {
-    pub fn new(max_per_second: NonZeroU32) -> Self {
-        Self { interval: Duration::from_secs(1) / max_per_second.get(), next_free: Mutex::new(Instant::now()) }
+    /// A limiter for calls that each have `budget` in all.
+    pub fn new(max_per_second: NonZeroU32, budget: Duration) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / max_per_second.get(),
+            room: room_for_a_call(budget),
+            next_free: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// The latest a call that must end by `deadline` may start.
+    pub fn latest_start(&self, deadline: Instant) -> Instant {
+        deadline.checked_sub(self.room).unwrap_or(deadline)
     }
 
     /// Reserves a slot at or after `now` and returns when it starts, unless
-    /// it would start after `deadline`; then nothing is reserved.
+    /// it would start after `latest_start(deadline)`, leaving the call too
+    /// little time to be answered; then nothing is reserved.
     pub fn reserve(&self, now: Instant, deadline: Instant) -> Result<Instant, QueueTooLong> {
+        let latest = self.latest_start(deadline);
         // A poisoned lock only means another thread panicked mid-update of
         // an Instant; the value is still usable.
         let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
         let slot = (*next_free).max(now);
-        if slot > deadline {
+        if slot > latest {
             return Err(QueueTooLong { wait: slot - now });
         }
         *next_free = slot + self.interval;
@@ -47,21 +75,56 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
     #[test]
-    fn spaces_calls_and_refuses_what_would_wait_past_the_deadline() {
-        let limiter = RateLimiter::new(NonZeroU32::new(10).unwrap());
+    fn room_for_a_call_is_a_second_or_half_a_short_budget() {
+        for (budget, room) in [(600_000, 1000), (10_000, 1000), (2000, 1000), (1500, 750), (1000, 500), (300, 150)] {
+            assert_eq!(room_for_a_call(ms(budget)), ms(room), "budget {budget} ms");
+        }
+        assert_eq!(room_for_a_call(ms(1)), Duration::from_micros(500));
+    }
+
+    #[test]
+    fn spaces_calls_and_refuses_a_slot_that_leaves_no_room_for_the_call() {
+        // 10 calls per second: slots 100 ms apart. Each row: a budget, and
+        // how many callers arriving together get a slot before the next one
+        // is refused.
+        let cases: &[(u64, u64, &str)] = &[
+            (10_000, 91, "room 1 s: the last slot at 9 s"),
+            (2500, 16, "room 1 s: the last slot at 1.5 s"),
+            (1000, 6, "room 500 ms: a slot exactly at the latest start is granted"),
+            (250, 2, "room 125 ms"),
+            (200, 2, "room 100 ms: the slot at the deadline itself is refused"),
+            (199, 1, "room 99.5 ms: the slot at 100 ms is just too late"),
+            (1, 1, "a call that finds no queue starts, however short its budget"),
+        ];
+        for &(budget, granted, why) in cases {
+            let limiter = RateLimiter::new(NonZeroU32::new(10).unwrap(), ms(budget));
+            let now = Instant::now();
+            let deadline = now + ms(budget);
+            for k in 0..granted {
+                assert_eq!(limiter.reserve(now, deadline).map(|slot| slot - now), Ok(ms(k * 100)), "{why}");
+            }
+            assert_eq!(limiter.reserve(now, deadline), Err(QueueTooLong { wait: ms(granted * 100) }), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_says_how_long_the_queue_is_and_reserves_nothing() {
+        let limiter = RateLimiter::new(NonZeroU32::new(10).unwrap(), ms(500));
         let now = Instant::now();
-        let deadline = now + Duration::from_millis(250);
-        let slots: Vec<_> = (0..3).map(|_| limiter.reserve(now, deadline).unwrap() - now).collect();
-        let ms = |n| Duration::from_millis(n);
-        assert_eq!(slots[0], ms(0));
-        assert_eq!(slots[1], ms(100));
-        assert_eq!(slots[2], ms(200));
-        assert_eq!(limiter.reserve(now, deadline), Err(QueueTooLong { wait: ms(300) }));
-        // A refused call reserved nothing: a later caller gets that slot.
-        assert_eq!(limiter.reserve(now, now + ms(300)).unwrap() - now, ms(300));
+        // Room 250 ms: slots at 0, 100 and 200 ms fit; 300 ms does not.
+        for _ in 0..3 {
+            limiter.reserve(now, now + ms(500)).unwrap();
+        }
+        assert_eq!(limiter.reserve(now, now + ms(500)), Err(QueueTooLong { wait: ms(300) }));
+        // A later caller, with a later deadline, gets the refused slot.
+        assert_eq!(limiter.reserve(now, now + ms(550)).unwrap() - now, ms(300));
         // After a quiet spell there is no queue.
         let later = now + Duration::from_secs(5);
-        assert_eq!(limiter.reserve(later, later).unwrap(), later);
+        assert_eq!(limiter.reserve(later, later + ms(500)).unwrap(), later);
     }
 }

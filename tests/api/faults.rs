@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slack_sendcontact::config::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -125,14 +125,49 @@ async fn a_burst_over_the_rate_limit_queues_and_what_cannot_wait_is_refused_unse
 }
 
 #[tokio::test]
+async fn a_call_whose_slot_leaves_no_time_to_answer_is_refused_unsent() {
+    // 1 call per second and a 1 s budget: the second command's slot comes
+    // when its budget is all but spent. Started then, it would time out as
+    // "outcome unknown" although GREEN-API probably accepted it; it must be
+    // refused before anything is sent.
+    let app = spawn_app_with(|c: &mut ServeConfig| {
+        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.green_api.timeout = Duration::from_millis(1000);
+    })
+    .await;
+    send_contact()
+        .respond_with(id_message("1").set_delay(Duration::from_millis(50)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    response_url_ok().expect(0).mount(&app.slack).await;
+    let replies = futures_util::future::join_all((0..2).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
+    let mut replies = futures_util::future::join_all(replies.into_iter().map(reply)).await;
+    replies.sort_by_key(|r| r["response_type"] != "in_channel");
+    assert_eq!(replies[0]["response_type"], "in_channel", "{}", replies[0]);
+    assert_ephemeral_containing(&replies[1], "Too many contacts are being sent right now. Nothing was sent");
+}
+
+#[tokio::test]
 async fn a_burst_within_the_budget_queues_and_is_all_sent() {
     let app = spawn_app_with(|c: &mut ServeConfig| {
         c.green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
     })
     .await;
-    send_contact().respond_with(id_message("1")).expect(5).mount(&app.green_api).await;
+    let arrivals = Arrivals::default();
+    send_contact().respond_with(arrivals.answer(id_message("1"))).expect(5).mount(&app.green_api).await;
+    let started = Instant::now();
     let replies = futures_util::future::join_all((0..5).map(|_| app.post_command("10000000 79876543210 Ivan"))).await;
     for response in replies {
         assert_eq!(reply(response).await["response_type"], "in_channel");
+    }
+    // The limiter hands out slots 100 ms apart from some instant after
+    // `started`, and no call reaches GREEN-API before its slot, so the k-th
+    // arrival comes at least k intervals after `started`. Lower bounds only:
+    // a slow machine can make calls later, never earlier.
+    let interval = Duration::from_millis(100);
+    for (k, arrived) in arrivals.sorted().into_iter().enumerate() {
+        let after = arrived - started;
+        assert!(after >= interval * k as u32, "call {k} reached GREEN-API {after:?} after the burst began");
     }
 }

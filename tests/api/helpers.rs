@@ -1,11 +1,12 @@
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use slack_sendcontact::config::ServeConfig;
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
 use slack_sendcontact::startup::Application;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 pub const SIGNING_SECRET: &str = "test-signing-secret-8f742231b10e";
 pub const TOKEN: &str = "d4e4276df8044c259611ee08aefc198482b441126d517a466d";
@@ -149,6 +150,38 @@ pub fn send_contact() -> MockBuilder {
 
 pub fn id_message(id: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({ "idMessage": id }))
+}
+
+/// When requests reached a mock. wiremock keeps no timestamps, so a test that
+/// checks how calls are spaced in time answers through `Arrivals::answer`,
+/// which notes the instant each request arrived.
+#[derive(Clone, Default)]
+pub struct Arrivals(Arc<Mutex<Vec<Instant>>>);
+
+struct NoteArrival {
+    arrivals: Arrivals,
+    response: ResponseTemplate,
+}
+
+impl Respond for NoteArrival {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.arrivals.0.lock().unwrap().push(Instant::now());
+        self.response.clone()
+    }
+}
+
+impl Arrivals {
+    /// Answers with `response` and notes when each request arrived.
+    pub fn answer(&self, response: ResponseTemplate) -> impl Respond + 'static {
+        NoteArrival { arrivals: self.clone(), response }
+    }
+
+    /// The arrival instants so far, earliest first.
+    pub fn sorted(&self) -> Vec<Instant> {
+        let mut arrivals = self.0.lock().unwrap().clone();
+        arrivals.sort();
+        arrivals
+    }
 }
 
 /// A mock for response_url that accepts what it gets.
