@@ -78,7 +78,7 @@ impl Application {
     }
 
     pub fn build_with_clock(config: ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let address = format!("{}:{}", config.host, config.port);
+        let address = host_port(&config.host, config.port);
         let listener =
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
@@ -115,11 +115,11 @@ impl Application {
             .disable_signals()
             .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
             .listen(listener)
-            .map_err(|source| StartupError::Bind { address: format!("{}:{port}", config.host), source })?
+            .map_err(|source| StartupError::Bind { address: host_port(&config.host, port), source })?
             .run();
 
         tracing::info!(
-            address = %format!("{}:{port}", config.host),
+            address = %host_port(&config.host, port),
             green_api = %config.green_api.url,
             ack_budget_ms = config.ack_budget.as_millis() as u64,
             "listening for Slack commands on POST /slack/commands"
@@ -168,6 +168,12 @@ impl Application {
     }
 }
 
+/// `host:port`, with an IPv6 address in brackets (`[::]:8080`), as both
+/// `bind` and a reader of the log expect it.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
 /// Asks GREEN-API once, in the background, what kind of instance this is, so
 /// an admin learns of a mismatch from the first log lines rather than from
 /// users. Start-up does not wait for it.
@@ -210,5 +216,24 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::ToSocketAddrs;
+
+    use super::host_port;
+
+    #[test]
+    fn an_ipv6_listen_address_is_bracketed_so_it_binds_and_reads_right() {
+        for (host, expected) in [("0.0.0.0", "0.0.0.0:8080"), ("::", "[::]:8080"), ("::1", "[::1]:8080")] {
+            let address = host_port(host, 8080);
+            assert_eq!(address, expected);
+            let resolved: Vec<_> = address.to_socket_addrs().unwrap().collect();
+            assert_eq!(resolved.len(), 1, "{address}");
+            assert_eq!(resolved[0].port(), 8080);
+        }
+        assert_eq!(host_port("localhost", 1), "localhost:1");
     }
 }
