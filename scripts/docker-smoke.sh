@@ -82,8 +82,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# CI runs on a machine with nothing installed by hand: get what is missing.
 for tool in python3 curl; do
-    command -v "$tool" >/dev/null 2>&1 || fail "$tool is required"
+    if ! command -v "$tool" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing $tool"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool"; } >/dev/null 2>&1 || true
+    fi
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool is required (apt-get install $tool)"
 done
 
 # ---------------------------------------------------------------- docker and base images

@@ -110,11 +110,19 @@ impl Server {
     }
 }
 
-/// Sends the signal `name` (`TERM`, `INT`) to `child`.
+/// Sends the signal `name` (`TERM`, `INT`) to `child`; directly, so the
+/// tests need no `kill` binary on the machine.
 pub fn signal(child: &Child, name: &str) {
-    let pid = child.id().expect("the process is running").to_string();
-    let status = std::process::Command::new("kill").args(["-s", name, &pid]).status().unwrap();
-    assert!(status.success(), "kill -s {name} failed");
+    let pid = child.id().expect("the process is running");
+    let number = match name {
+        "TERM" => libc::SIGTERM,
+        "INT" => libc::SIGINT,
+        other => panic!("no signal named {other} in these tests"),
+    };
+    let pid = libc::pid_t::try_from(pid).expect("a pid fits pid_t");
+    // SAFETY: kill(2) only reads its two integer arguments.
+    let result = unsafe { libc::kill(pid, number) };
+    assert_eq!(result, 0, "kill -s {name} failed: {}", std::io::Error::last_os_error());
 }
 
 /// Runs the binary in `dir` to the end: its exit code, stdout and stderr.
