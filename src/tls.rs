@@ -1,6 +1,7 @@
-//! TLS for outgoing calls: reqwest is built with rustls but without a bundled
-//! crypto provider, so the process picks one (ring, which builds quickly and
-//! needs no C toolchain beyond the usual) before any client is built.
+//! Outgoing HTTP clients and their TLS: reqwest is built with rustls but
+//! without a bundled crypto provider, so the process picks one (ring, which
+//! builds quickly and needs no C toolchain beyond the usual) before any client
+//! is built, and every client starts from [`client_builder`].
 
 use std::sync::{Arc, OnceLock};
 
@@ -37,4 +38,18 @@ fn build_client_config() -> Option<rustls::ClientConfig> {
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Some(config)
+}
+
+/// What every outgoing client starts from: our user agent, no redirects (a
+/// redirect would re-send a POST, possibly to another host, with the
+/// GREEN-API token in its path), and the shared TLS configuration.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    let builder = reqwest::Client::builder()
+        .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none());
+    match client_config() {
+        Some(tls) => builder.tls_backend_preconfigured(tls),
+        None => builder,
+    }
 }

@@ -183,20 +183,13 @@ struct Answer {
 
 impl GreenApiClient {
     pub fn new(config: &GreenApiConfig, metrics: Arc<Metrics>) -> Result<Self, SetupError> {
-        crate::tls::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
-            // A redirect would re-send the POST, possibly to another host
-            // with the token in its path.
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::tls::client_builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)
-            .tcp_nodelay(true);
-        if let Some(tls) = crate::tls::client_config() {
-            builder = builder.tls_backend_preconfigured(tls);
-        }
-        let http = builder.build().map_err(|e| SetupError(describe(&e, config.token.expose())))?;
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| SetupError(describe(&e, config.token.expose())))?;
         let base = config.url.as_str().trim_end_matches('/');
         let instance_url = format!("{base}/waInstance{}/", config.id_instance);
         let send_contact_url = reqwest::Url::parse(&format!("{instance_url}sendContact/{}", config.token.expose()))

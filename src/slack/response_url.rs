@@ -78,15 +78,7 @@ pub struct ResponseUrlPoster {
 
 impl ResponseUrlPoster {
     pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
-        crate::tls::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5));
-        if let Some(tls) = crate::tls::client_config() {
-            builder = builder.tls_backend_preconfigured(tls);
-        }
-        let http = builder.build()?;
+        let http = crate::tls::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
         Ok(Self { http, first_backoff })
     }
 
@@ -179,7 +171,6 @@ mod tests {
     async fn an_absurd_retry_after_gives_up_instead_of_overflowing_the_clock() {
         use wiremock::matchers::method;
         use wiremock::{Mock, MockServer, ResponseTemplate};
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let slack = MockServer::start().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "18446744073709551615"))
