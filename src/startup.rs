@@ -3,54 +3,19 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use tokio_util::task::TaskTracker;
 
-use crate::allowlist::Allowlist;
 use crate::config::ServeConfig;
 use crate::dispatch::Dispatcher;
 use crate::green_api::GreenApiClient;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::slack::response_url::ResponseUrlPoster;
-use crate::slack::signature::SigningSecret;
-
-/// Where the signature check gets the time; tests can pin it.
-pub trait Clock: Send + Sync {
-    /// Seconds since the Unix epoch.
-    fn now_unix(&self) -> i64;
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-    }
-}
-
-/// What every request handler shares. Built once at start-up.
-pub struct AppState {
-    pub signing_secret: SigningSecret,
-    pub allowlist: Allowlist,
-    pub response_url_hosts: Vec<String>,
-    pub dispatcher: Dispatcher,
-    pub clock: Arc<dyn Clock>,
-    pub metrics: Arc<Metrics>,
-    pub body_timeout: Duration,
-    ready: AtomicBool,
-}
-
-impl AppState {
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
-    }
-}
+use crate::state::{AppState, Clock, SystemClock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -97,16 +62,15 @@ impl Application {
             tracker.clone(),
             tokio::runtime::Handle::current(),
         );
-        let state = web::Data::new(AppState {
-            signing_secret: config.signing_secret,
-            allowlist: config.allowlist,
-            response_url_hosts: config.response_url_hosts,
+        let state = web::Data::new(AppState::new(
+            config.signing_secret,
+            config.allowlist,
+            config.response_url_hosts,
             dispatcher,
             clock,
             metrics,
-            body_timeout: config.body_timeout,
-            ready: AtomicBool::new(true),
-        });
+            config.body_timeout,
+        ));
 
         let app_state = state.clone();
         let server = HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes::configure))
@@ -149,7 +113,7 @@ impl Application {
         // One grace period bounds the whole drain, requests and deliveries
         // alike, so an orchestrator's kill timeout can be set from it.
         let deadline = tokio::time::Instant::now() + self.shutdown_grace;
-        self.state.ready.store(false, Ordering::Relaxed);
+        self.state.stop_being_ready();
         let deferred = self.tracker.len();
         tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
         let stopped = handle.stop(true);

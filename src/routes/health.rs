@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, web};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The process is up and serving HTTP.
 pub async fn healthz() -> HttpResponse {

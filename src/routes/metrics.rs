@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, web};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Prometheus scrape endpoint.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

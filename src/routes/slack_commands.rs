@@ -1,4 +1,5 @@
-//! `POST /slack/commands`: verify, decode, check, parse, send, reply.
+//! `POST /slack/commands`: read and verify the body, decode the form, and
+//! hand it to [`handler::slash_command`].
 //!
 //! Protocol failures (signature, size, form) get 4xx without a body worth
 //! reading; everything a user can act on gets a 200 with a message, because
@@ -9,13 +10,10 @@ use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use tokio::time::Instant;
 
-use crate::command::{Command, usage};
-use crate::dispatch::{Job, Requester};
+use crate::handler;
 use crate::slack::form::{SlashCommandForm, is_ssl_check};
-use crate::slack::reply::Reply;
-use crate::slack::response_url::ResponseUrl;
 use crate::slack::signature::{self, SignatureError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Slack's command forms are well under 4 KiB; 16 KiB leaves room for long
 /// text without letting anyone make us buffer much.
@@ -72,7 +70,7 @@ pub async fn slack_commands(
         tracing::warn!(error = %e, "refused a signed request whose body is not a slash-command form");
         SlashCommandError::NotAForm
     })?;
-    let reply = answer(form, &state, received_at).await;
+    let reply = handler::slash_command(&state, form, received_at).await;
     Ok(HttpResponse::Ok().content_type("application/json").body(reply.to_json()))
 }
 
@@ -122,62 +120,4 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
         state.metrics.signature_rejected(e.kind());
     }
     Ok(result?)
-}
-
-async fn answer(form: SlashCommandForm, state: &AppState, received_at: Instant) -> Reply {
-    let requester =
-        Requester { team_id: form.team_id.clone(), user_id: form.user_id.clone(), channel_id: form.channel_id.clone() };
-    let log = |outcome: &str, detail: &str| {
-        state.metrics.command(outcome);
-        tracing::info!(
-            team_id = %requester.team_id,
-            user_id = %requester.user_id,
-            channel_id = %requester.channel_id,
-            outcome,
-            detail,
-            "command finished"
-        );
-    };
-
-    if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
-        log("refused", refusal.kind());
-        return Reply::ephemeral(&refusal.to_string());
-    }
-
-    let send = match Command::parse_text(&form.text) {
-        Ok(Command::Help) => {
-            log("help", "");
-            return Reply::ephemeral(&usage(form.invocation()));
-        }
-        Err(e) => {
-            log("invalid_arguments", e.kind());
-            let mut text = format!("{e}.");
-            if e.wants_usage() {
-                text.push('\n');
-                text.push_str(&usage(form.invocation()));
-            }
-            return Reply::ephemeral(&text);
-        }
-        Ok(Command::Send(send)) => send,
-    };
-
-    // The send does not depend on response_url: it is only needed when
-    // GREEN-API is slower than the ack budget, and a URL on a host that is
-    // not allowed is never followed.
-    let response_url = match ResponseUrl::parse(form.response_url.as_deref(), &state.response_url_hosts) {
-        Ok(url) => Some(url),
-        Err(e) => {
-            tracing::warn!(
-                team_id = %requester.team_id,
-                user_id = %requester.user_id,
-                channel_id = %requester.channel_id,
-                error = %e,
-                "this command's response_url will not be followed: a late outcome can only be logged; \
-                 if the host is Slack's, add it to SLACK_RESPONSE_URL_HOSTS"
-            );
-            None
-        }
-    };
-
-    state.dispatcher.dispatch(Job { send, requester, response_url, received_at }).await
 }

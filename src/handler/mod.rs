@@ -1,0 +1,6 @@
+//! Transport-agnostic answers: each door (the HTTP route, Socket Mode)
+//! authenticates and decodes its input, then calls the same function here.
+
+mod slash_command;
+
+pub use slash_command::slash_command;
