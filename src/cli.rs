@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
-use crate::command::usage;
+use crate::command::{Command, usage};
 use crate::config::{self, AdminConfig, HealthcheckConfig, ServeConfig};
-use crate::green_api::GreenApiClient;
+use crate::green_api::{GreenApiClient, state_advice};
 use crate::metrics::Metrics;
 use crate::startup::Application;
 use crate::telemetry;
@@ -26,11 +26,11 @@ use crate::telemetry;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<Subcommand>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
     /// Serve Slack commands on HOST:PORT (the default)
     Serve,
     /// Check the GREEN-API instance: its state and type; exit 0 only when it is authorized
@@ -59,11 +59,11 @@ pub enum Command {
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(),
-        Command::Check => check(),
-        Command::Send { args } => send(&args),
-        Command::Healthcheck => healthcheck(),
+    match cli.command.unwrap_or(Subcommand::Serve) {
+        Subcommand::Serve => serve(),
+        Subcommand::Check => check(),
+        Subcommand::Send { args } => send(&args),
+        Subcommand::Healthcheck => healthcheck(),
     }
 }
 
@@ -88,37 +88,6 @@ fn serve() -> ExitCode {
             eprintln!("slack-sendcontact: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// What an admin should do about each state getStateInstance can report
-/// (<https://green-api.com/en/telegram/docs/api/account/GetStateInstance>).
-pub fn state_advice(state: &str) -> &'static str {
-    match state {
-        "authorized" => "the instance can send.",
-        "notAuthorized" => {
-            "the instance is not linked to an account. Open the GREEN-API console and authorize \
-             it (scan the QR code or enter the code), then run check again."
-        }
-        "starting" => {
-            "the instance is (re)starting, which can take up to 5 minutes. Wait and run check again; if \
-             it stays like this, reboot the instance in the GREEN-API console."
-        }
-        "blocked" => {
-            "the messenger has blocked the account. Nothing can be sent; see the GREEN-API console and \
-             contact GREEN-API support."
-        }
-        "suspended" => {
-            "sending is temporarily restricted. The console (or getAccountSettings) shows until when; \
-             wait for it to lift."
-        }
-        "pendingPassword" | "pendingCode" => "finish the two-step login in the GREEN-API console.",
-        "yellowCard" => {
-            "the messenger suspects spam and sending is limited. Send less for a while; see the \
-             GREEN-API console."
-        }
-        "sleepMode" => "the phone is offline. Bring it online, then run check again.",
-        _ => "an unknown state: see the GREEN-API console, and contact GREEN-API support if it persists.",
     }
 }
 
@@ -166,9 +135,9 @@ fn check() -> ExitCode {
 }
 
 fn send(args: &[String]) -> ExitCode {
-    let send = match crate::command::Command::parse(args) {
-        Ok(crate::command::Command::Send(send)) => send,
-        Ok(crate::command::Command::Help) => {
+    let send = match Command::parse(args) {
+        Ok(Command::Send(send)) => send,
+        Ok(Command::Help) => {
             println!("{}", usage("slack-sendcontact send"));
             // `send help` asked for this; a bare `send` forgot its arguments.
             return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };

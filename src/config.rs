@@ -14,26 +14,14 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::allowlist::Allowlist;
-use crate::green_api::{ApiToken, IdInstance};
+use crate::green_api::{ApiToken, GreenApiSettings, IdInstance};
 use crate::slack::signature::SigningSecret;
 use crate::telemetry::{self, LogFormat};
-
-/// What GREEN-API needs: every subcommand reads this.
-#[derive(Debug, Clone)]
-pub struct GreenApiConfig {
-    /// apiUrl from the console, without a trailing slash.
-    pub url: url::Url,
-    pub id_instance: IdInstance,
-    pub token: ApiToken,
-    /// The whole budget for one sendContact, 429 retries and queueing included.
-    pub timeout: Duration,
-    pub max_rps: NonZeroU32,
-}
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub green_api: GreenApiConfig,
+    pub green_api: GreenApiSettings,
     pub signing_secret: SigningSecret,
     pub host: String,
     pub port: u16,
@@ -57,7 +45,7 @@ pub struct ServeConfig {
 /// Everything `check` and `send` need (no Slack secret).
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
-    pub green_api: GreenApiConfig,
+    pub green_api: GreenApiSettings,
     pub log_format: LogFormat,
     /// `RUST_LOG`, checked to parse; `info` when unset.
     pub log_filter: String,
@@ -221,13 +209,6 @@ impl HealthcheckConfig {
     }
 }
 
-/// `LOG_FORMAT` alone, for reporting a configuration error in the format the
-/// operator's log pipeline expects.
-pub fn log_format_from_env() -> LogFormat {
-    let raw = read(process_env());
-    log_format(&raw, &mut Problems::default())
-}
-
 fn read<I, K, V>(vars: I) -> RawEnv
 where
     I: IntoIterator<Item = (K, V)>,
@@ -242,7 +223,7 @@ where
     envy::from_iter(vars).unwrap_or_default()
 }
 
-fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiConfig> {
+fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> {
     let url = match raw.green_api_url.as_deref().map(str::trim) {
         None | Some("") => problems.missing("GREEN_API_URL"),
         Some(value) => match parse_api_url(value) {
@@ -283,7 +264,7 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiConfig> {
         "must be a whole number of requests per second from 1 to 1000000",
         |v| v.parse::<u32>().ok().filter(|n| *n <= 1_000_000).and_then(NonZeroU32::new),
     );
-    Some(GreenApiConfig {
+    Some(GreenApiSettings {
         url: url?,
         id_instance: id_instance?,
         token: token?,

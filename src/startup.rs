@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::ServeConfig;
 use crate::dispatch::Dispatcher;
 use crate::green_api::GreenApiClient;
+use crate::http_client::RetryPolicy;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::slack::response_url::ResponseUrlPoster;
@@ -50,7 +51,7 @@ impl Application {
 
         let metrics = Arc::new(Metrics::default());
         let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
-        let poster = ResponseUrlPoster::new(config.response_url_backoff)
+        let poster = ResponseUrlPoster::new(RetryPolicy::new(config.response_url_backoff, Duration::from_secs(30)))
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         learn_instance_type(Arc::clone(&green_api), Arc::clone(&metrics));
         let tracker = TaskTracker::new();

@@ -1,5 +1,10 @@
 use std::time::Duration;
 
+use super::wire::quota_detail;
+
+/// How much of an error body is quoted back to the user.
+pub(super) const MAX_REASON_CHARS: usize = 300;
+
 /// Every way a sendContact call can fail. `Display` is the message the user
 /// reads: what happened and what to do, in plain words, never the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +89,19 @@ impl GreenApiError {
         }
     }
 
+    /// The error a non-200 answer stands for: the one status table for
+    /// every method (sendContact retries a 429 before it gets here).
+    pub(super) fn from_status(status: u16, body: &[u8], token: &str) -> Self {
+        match status {
+            400 => GreenApiError::Rejected { reason: reason(body, token) },
+            401 | 403 => GreenApiError::Unauthorized { status },
+            429 => GreenApiError::RateLimited,
+            466 => GreenApiError::QuotaExceeded { detail: quota_detail(body) },
+            499..=599 => GreenApiError::ServerError { status },
+            _ => GreenApiError::UnexpectedStatus { status },
+        }
+    }
+
     /// Whether GREEN-API may have queued the message despite the error; such
     /// a call is never retried, since GREEN-API has no idempotency key.
     pub fn may_have_been_sent(&self) -> bool {
@@ -94,5 +112,72 @@ impl GreenApiError {
                 | GreenApiError::ConnectionLost { .. }
                 | GreenApiError::MalformedResponse { .. }
         )
+    }
+}
+
+/// GREEN-API's reason for a 400, as one short line of plain text.
+fn reason(body: &[u8], token: &str) -> String {
+    let text = String::from_utf8_lossy(body);
+    // Error bodies come as plain text or as JSON with a message field.
+    let text = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            ["message", "description", "error"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned))
+        })
+        .unwrap_or_else(|| text.into_owned());
+    let line = one_line(&redact(&text, token), MAX_REASON_CHARS);
+    if line.is_empty() { "no reason given".into() } else { line }
+}
+
+/// A reqwest error as text, without the URL (it holds the token) and with
+/// the causes that say what went wrong ("Connection refused").
+pub(super) fn describe(e: &reqwest::Error, token: &str) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(err) = source {
+        parts.push(err.to_string());
+        source = err.source();
+    }
+    let text = if parts.is_empty() {
+        // Without the URL, reqwest's own message is only the error kind.
+        e.to_string().split(" for url").next().unwrap_or_default().to_owned()
+    } else {
+        parts.dedup();
+        parts.join(": ")
+    };
+    one_line(&redact(&text, token), MAX_REASON_CHARS)
+}
+
+/// Belt and braces: whatever the text is, the token does not survive it.
+fn redact(text: &str, token: &str) -> String {
+    if token.is_empty() { text.to_owned() } else { text.replace(token, "***") }
+}
+
+pub(super) fn one_line(text: &str, max_chars: usize) -> String {
+    let mut line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max_chars)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() > max_chars {
+        line.push('…');
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_flattens_and_bounds_text() {
+        assert_eq!(one_line("a\n\tb  c", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(redact("x/TOKEN/y", "TOKEN"), "x/***/y");
     }
 }

@@ -2,65 +2,131 @@
 //!
 //! GREEN-API puts the instance token in the URL path
 //! (`{apiUrl}/waInstance{id}/{method}/{token}`), so URLs are built here and
-//! never leave this module: errors carry no URL, and what is logged is the
-//! redacted form `/waInstance{id}/{method}/***`.
+//! never leave this module: errors carry no URL.
 
-mod client;
 mod error;
+mod instance;
 mod rate_limit;
+mod reads;
+mod send;
+mod settings;
+mod wire;
 
-pub use client::{GreenApiClient, IdMessage, InstanceType, SetupError, send_contact_body};
 pub use error::GreenApiError;
-pub use rate_limit::{QueueTooLong, RateLimiter};
+pub use instance::{InstanceType, state_advice};
+use rate_limit::RateLimiter;
+pub use settings::{ApiToken, GreenApiSettings, IdInstance};
+pub use wire::{IdMessage, send_contact_body};
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::StatusCode;
 
-/// idInstance: the digits GREEN-API's console shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdInstance(String);
+use crate::http_client;
+use crate::metrics::Metrics;
+use error::describe;
 
-impl IdInstance {
-    pub fn parse(value: &str) -> Option<Self> {
-        let ok = (1..=19).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit());
-        ok.then(|| Self(value.to_owned()))
-    }
+/// GREEN-API's answers are a few dozen bytes; anything past this is not an
+/// answer we can use, and reading on would let a broken upstream eat memory.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// The client could not be built (a broken TLS setup, say).
+#[derive(Debug, thiserror::Error)]
+#[error("could not set up the GREEN-API client: {0}")]
+pub struct SetupError(String);
+
+/// One pooled HTTP client for one GREEN-API instance.
+pub struct GreenApiClient {
+    http: reqwest::Client,
+    /// `{apiUrl}/waInstance{id}/`: the URL up to the method name.
+    instance_url: String,
+    /// Built once; holds the token, so it is never logged or put in an error.
+    send_contact_url: reqwest::Url,
+    token: ApiToken,
+    timeout: Duration,
+    limiter: RateLimiter,
+    metrics: Arc<Metrics>,
 }
 
-impl fmt::Display for IdInstance {
+impl fmt::Debug for GreenApiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.debug_struct("GreenApiClient")
+            .field("instance", &self.instance_url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 
-/// apiTokenInstance. Secret: `Debug` shows nothing of it.
-#[derive(Clone)]
-pub struct ApiToken(SecretString);
+/// What one HTTP attempt came back with, body read up to the limit.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+    truncated: bool,
+}
 
-impl ApiToken {
-    /// The token becomes a URL path segment, so only letters and digits are
-    /// accepted (GREEN-API's tokens are 50 hex digits).
-    pub fn parse(token: SecretString) -> Result<Self, &'static str> {
-        let ok = token.expose_secret().bytes().all(|b| b.is_ascii_alphanumeric());
-        if ok {
-            Ok(Self(token))
-        } else {
-            Err("must contain only letters and digits: copy apiTokenInstance from the GREEN-API console")
+impl GreenApiClient {
+    pub fn new(config: &GreenApiSettings, metrics: Arc<Metrics>) -> Result<Self, SetupError> {
+        let http = http_client::client_builder()
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| SetupError(describe(&e, config.token.expose())))?;
+        let base = config.url.as_str().trim_end_matches('/');
+        let instance_url = format!("{base}/waInstance{}/", config.id_instance);
+        let send_contact_url = reqwest::Url::parse(&format!("{instance_url}sendContact/{}", config.token.expose()))
+            .map_err(|_| SetupError("GREEN_API_URL does not form a valid method URL".into()))?;
+        Ok(Self {
+            http,
+            instance_url,
+            send_contact_url,
+            token: config.token.clone(),
+            timeout: config.timeout,
+            limiter: RateLimiter::new(config.max_rps, config.timeout),
+            metrics,
+        })
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, GreenApiError> {
+        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let retry_after = http_client::retry_after(response.headers());
+        let mut body = Vec::new();
+        let mut truncated = false;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = MAX_RESPONSE_BYTES - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // An error status says enough without its body; a success
+                // whose body broke off leaves the outcome unknown.
+                Err(_) if !status.is_success() => break,
+                Err(e) => {
+                    return Err(GreenApiError::ConnectionLost { cause: describe(&e, self.token.expose()) });
+                }
+            }
         }
+        Ok(Answer { status, retry_after, body, truncated })
     }
 
-    pub(crate) fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for ApiToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiToken([REDACTED])")
+    fn transport_error(&self, e: &reqwest::Error) -> GreenApiError {
+        let cause = describe(e, self.token.expose());
+        if e.is_connect() {
+            // The request never left this machine: nothing was sent.
+            GreenApiError::Unreachable { cause }
+        } else {
+            GreenApiError::ConnectionLost { cause }
+        }
     }
 }

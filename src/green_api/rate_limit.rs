@@ -21,9 +21,7 @@ pub struct RateLimiter {
 
 /// The queue is longer than the time left for this call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueTooLong {
-    pub wait: Duration,
-}
+pub struct QueueTooLong;
 
 /// How much of a `budget` must be left when a call starts: 1 s, or half
 /// the budget when that is shorter.
@@ -64,7 +62,7 @@ impl RateLimiter {
         let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
         let slot = (*next_free).max(now);
         if slot > latest {
-            return Err(QueueTooLong { wait: slot - now });
+            return Err(QueueTooLong);
         }
         *next_free = slot + self.interval;
         Ok(slot)
@@ -108,19 +106,19 @@ mod tests {
             for k in 0..granted {
                 assert_eq!(limiter.reserve(now, deadline).map(|slot| slot - now), Ok(ms(k * 100)), "{why}");
             }
-            assert_eq!(limiter.reserve(now, deadline), Err(QueueTooLong { wait: ms(granted * 100) }), "{why}");
+            assert_eq!(limiter.reserve(now, deadline), Err(QueueTooLong), "{why}");
         }
     }
 
     #[test]
-    fn a_refusal_says_how_long_the_queue_is_and_reserves_nothing() {
+    fn a_refusal_reserves_nothing() {
         let limiter = RateLimiter::new(NonZeroU32::new(10).unwrap(), ms(500));
         let now = Instant::now();
         // Room 250 ms: slots at 0, 100 and 200 ms fit; 300 ms does not.
         for _ in 0..3 {
             limiter.reserve(now, now + ms(500)).unwrap();
         }
-        assert_eq!(limiter.reserve(now, now + ms(500)), Err(QueueTooLong { wait: ms(300) }));
+        assert_eq!(limiter.reserve(now, now + ms(500)), Err(QueueTooLong));
         // A later caller, with a later deadline, gets the refused slot.
         assert_eq!(limiter.reserve(now, now + ms(550)).unwrap() - now, ms(300));
         // After a quiet spell there is no queue.

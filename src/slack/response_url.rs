@@ -9,10 +9,11 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::reply::Reply;
+use crate::http_client::{self, RetryPolicy};
 
 /// Slack's limits on one response_url.
 pub const MAX_POSTS: u32 = 5;
@@ -73,13 +74,13 @@ pub enum DeliveryError {
 #[derive(Debug, Clone)]
 pub struct ResponseUrlPoster {
     http: reqwest::Client,
-    first_backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl ResponseUrlPoster {
-    pub fn new(first_backoff: Duration) -> Result<Self, reqwest::Error> {
-        let http = crate::tls::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
-        Ok(Self { http, first_backoff })
+    pub fn new(retry: RetryPolicy) -> Result<Self, reqwest::Error> {
+        let http = http_client::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
+        Ok(Self { http, retry })
     }
 
     /// POSTs `reply` to `url`, retrying network failures, 429 and 5xx with
@@ -88,7 +89,7 @@ impl ResponseUrlPoster {
     pub async fn deliver(&self, url: &ResponseUrl, reply: &Reply, received_at: Instant) -> Result<u32, DeliveryError> {
         let body = reply.to_json();
         let expires = received_at + LIFETIME;
-        let mut backoff = self.first_backoff;
+        let mut backoff = self.retry.backoff();
         let mut last = String::new();
         for post in 1..=MAX_POSTS {
             let request = self
@@ -105,11 +106,7 @@ impl ResponseUrlPoster {
                         return Err(DeliveryError::Refused { status: status.as_u16() });
                     }
                     last = format!("HTTP {}", status.as_u16());
-                    response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs)
+                    http_client::retry_after(response.headers())
                 }
                 Ok(Err(e)) => {
                     // Without the URL: it is a capability for the channel.
@@ -124,11 +121,8 @@ impl ResponseUrlPoster {
             if post == MAX_POSTS {
                 break;
             }
-            let wait = retry_after.unwrap_or(backoff).max(backoff);
-            backoff *= 2;
-            // Compared as durations: `now + wait` would panic on a huge
-            // Retry-After.
-            if wait >= expires.saturating_duration_since(Instant::now()) {
+            let wait = backoff.next_wait(retry_after);
+            if !http_client::starts_before(wait, expires) {
                 return Err(DeliveryError::GaveUp { posts: post, last });
             }
             tracing::warn!(host = url.host(), post, wait_ms = wait.as_millis() as u64, failure = %last, "response_url POST failed; retrying");
@@ -178,7 +172,8 @@ mod tests {
             .mount(&slack)
             .await;
         let url = ResponseUrl::parse(Some(&format!("{}/commands/1", slack.uri())), &hosts()).unwrap();
-        let poster = ResponseUrlPoster::new(Duration::from_millis(10)).unwrap();
+        let poster =
+            ResponseUrlPoster::new(RetryPolicy::new(Duration::from_millis(10), Duration::from_secs(1))).unwrap();
         let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
         assert_eq!(result, Err(DeliveryError::GaveUp { posts: 1, last: "HTTP 429".into() }));
     }

@@ -151,7 +151,7 @@ pub async fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) 
 
 /// An HTTP client for the tests themselves.
 pub fn client() -> reqwest::Client {
-    slack_sendcontact::tls::install_crypto_provider();
+    slack_sendcontact::http_client::install_crypto_provider();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 

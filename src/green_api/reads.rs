@@ -1,0 +1,38 @@
+//! The account methods `check` and start-up read; they change nothing, so
+//! every failure is simply reported.
+
+use tokio::time::{Instant, timeout_at};
+
+use super::wire::{Settings, StateInstance};
+use super::{GreenApiClient, GreenApiError, InstanceType};
+
+impl GreenApiClient {
+    /// getStateInstance: whether the instance is authorized to send.
+    pub async fn get_state_instance(&self) -> Result<String, GreenApiError> {
+        let state: StateInstance = self.get_json("getStateInstance").await?;
+        // While an instance is being created, GREEN-API answers `null`.
+        Ok(state.state.unwrap_or_else(|| "unknown".into()))
+    }
+
+    /// getSettings: what kind of instance this is.
+    pub async fn get_instance_type(&self) -> Result<InstanceType, GreenApiError> {
+        let settings: Settings = self.get_json("getSettings").await?;
+        Ok(InstanceType::from_type_instance(settings.type_instance.as_deref().unwrap_or("")))
+    }
+
+    /// GETs an account method and decodes its JSON answer. These methods
+    /// change nothing, so every failure is simply reported.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, method: &str) -> Result<T, GreenApiError> {
+        let url = format!("{}{method}/{}", self.instance_url, self.token.expose());
+        let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(self.http.get(url))).await {
+            Err(_) => return Err(GreenApiError::Timeout { after: self.timeout }),
+            Ok(answer) => answer?,
+        };
+        match answer.status.as_u16() {
+            200 => serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
+                detail: format!("{method} answered with something other than the expected JSON"),
+            }),
+            status => Err(GreenApiError::from_status(status, &answer.body, self.token.expose())),
+        }
+    }
+}
