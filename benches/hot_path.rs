@@ -8,6 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use slack_sendcontact::command::{Command, usage};
 use slack_sendcontact::dispatch::{Job, Requester, outcome_reply};
 use slack_sendcontact::green_api::{GreenApiError, IdMessage, send_contact_body};
+use slack_sendcontact::handler::parse_text;
 use slack_sendcontact::slack::form::{SlashCommandForm, is_ssl_check};
 use slack_sendcontact::slack::reply::Reply;
 use slack_sendcontact::slack::response_url::ResponseUrl;
@@ -72,16 +73,14 @@ fn slack(c: &mut Criterion) {
 }
 
 fn command(c: &mut Criterion) {
-    c.bench_function("Command::parse_text (typical)", |b| {
-        b.iter(|| Command::parse_text(black_box(TEXT)).expect("valid"))
-    });
-    c.bench_function("Command::parse_text (Slack markup)", |b| {
-        b.iter(|| Command::parse_text(black_box(TEXT_MARKUP)).expect("valid"))
+    c.bench_function("handler::parse_text (typical)", |b| b.iter(|| parse_text(black_box(TEXT)).expect("valid")));
+    c.bench_function("handler::parse_text (Slack markup)", |b| {
+        b.iter(|| parse_text(black_box(TEXT_MARKUP)).expect("valid"))
     });
 }
 
 fn upstream_and_reply(c: &mut Criterion) {
-    let Ok(Command::Send(send)) = Command::parse_text(TEXT) else { panic!("the text is a valid send") };
+    let Ok(Command::Send(send)) = parse_text(TEXT) else { panic!("the text is a valid send") };
     c.bench_function("green_api::send_contact_body", |b| {
         b.iter(|| send_contact_body(black_box(&send.chat_id), black_box(&send.contact)))
     });

@@ -1,4 +1,4 @@
-//! `Command::parse_text` on arbitrary text: never a panic, and whatever it
+//! `handler::parse_text` on arbitrary text: never a panic, and whatever it
 //! accepts is sendable (phone of 7-15 digits, names non-empty, trimmed, at
 //! most 256 characters, no control characters, an upstream body that carries
 //! exactly those values), and every refusal is a bounded message.

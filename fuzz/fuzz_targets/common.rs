@@ -7,6 +7,7 @@ use slack_sendcontact::allowlist::Allowlist;
 use slack_sendcontact::command::{Command, SendContact, usage};
 use slack_sendcontact::domain::{ChatId, ContactText, MAX_TEXT_CHARS, PhoneNumber};
 use slack_sendcontact::green_api::send_contact_body;
+use slack_sendcontact::handler::parse_text;
 use slack_sendcontact::slack::form::SlashCommandForm;
 use slack_sendcontact::slack::reply::{Reply, escape};
 use slack_sendcontact::slack::response_url::ResponseUrl;
@@ -22,9 +23,9 @@ const HELP_WORDS: &[&str] = &["help", "-h", "--help", "?"];
 /// 40 characters, so no input can make it longer than this.
 const MAX_ERROR_CHARS: usize = 600;
 
-/// `Command::parse_text` on `text`, and every invariant of its answer.
+/// `handler::parse_text` on `text`, and every invariant of its answer.
 pub fn check_command_text(text: &str) {
-    match Command::parse_text(text) {
+    match parse_text(text) {
         Ok(Command::Help) => {
             let words = split_words(text).expect("help came out of words that split");
             assert!(

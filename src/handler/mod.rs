@@ -3,4 +3,4 @@
 
 mod slash_command;
 
-pub use slash_command::slash_command;
+pub use slash_command::{ArgumentsError, parse_text, slash_command};

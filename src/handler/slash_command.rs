@@ -2,12 +2,45 @@
 
 use tokio::time::Instant;
 
-use crate::command::{Command, usage};
+use crate::command::{Command, CommandError, usage};
 use crate::dispatch::{Job, Requester};
 use crate::slack::form::SlashCommandForm;
 use crate::slack::reply::Reply;
 use crate::slack::response_url::ResponseUrl;
+use crate::slack::text::{TextError, split_words};
 use crate::state::AppState;
+
+/// Why the text of a slash command was refused: it did not split into words,
+/// or the words are not a command. `Display` is shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgumentsError {
+    #[error("{0}")]
+    Text(#[from] TextError),
+    #[error("{0}")]
+    Command(#[from] CommandError),
+}
+
+impl ArgumentsError {
+    /// A short stable name for logs, which must not hold the arguments.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ArgumentsError::Text(TextError::UnclosedQuote { .. }) => "unclosed_quote",
+            ArgumentsError::Command(e) => e.kind(),
+        }
+    }
+
+    /// Whether the user needs the usage text to fix this.
+    pub fn wants_usage(&self) -> bool {
+        matches!(self, ArgumentsError::Command(e) if e.wants_usage())
+    }
+}
+
+/// The `text` of a slash command as a [`Command`]: Slack's markup undone and
+/// split into words, then the grammar every door shares.
+pub fn parse_text(text: &str) -> Result<Command, ArgumentsError> {
+    let words = split_words(text)?;
+    Ok(Command::parse(&words)?)
+}
 
 /// The answer to one slash command, whichever door it came through (the
 /// HTTP route, Socket Mode): check who asks, parse, send, reply.
@@ -33,7 +66,7 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         return Reply::ephemeral(&refusal.to_string());
     }
 
-    let send = match Command::parse_text(&form.text) {
+    let send = match parse_text(&form.text) {
         Ok(Command::Help) => {
             log("help", "");
             return Reply::ephemeral(&usage(form.invocation()));
@@ -69,4 +102,138 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
     };
 
     state.dispatcher.dispatch(Job { send, requester, response_url, received_at }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{CommandError, SendContact};
+    use crate::domain::{ContactText, ContactTextError};
+    use proptest::prelude::*;
+
+    fn send(text: &str) -> SendContact {
+        match parse_text(text) {
+            Ok(Command::Send(send)) => send,
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    fn names(s: &SendContact) -> (&str, Option<&str>, Option<&str>) {
+        (
+            s.contact.first_name.as_str(),
+            s.contact.last_name.as_ref().map(ContactText::as_str),
+            s.contact.company.as_ref().map(ContactText::as_str),
+        )
+    }
+
+    #[test]
+    fn help_and_empty_text_ask_for_usage() {
+        for text in ["", "  ", "help", "HELP", "--help", "-h", "?"] {
+            assert_eq!(parse_text(text), Ok(Command::Help), "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn parses_every_argument_form() {
+        type Names<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+        let cases: &[(&str, &str, u64, Names)] = &[
+            ("10000000 79876543210 Иван", "10000000", 79876543210, ("Иван", None, None)),
+            ("10000000 +7 (987) 654-32-10 Иван Иванов", "10000000", 79876543210, ("Иван", Some("Иванов"), None)),
+            ("10000000 +44 20 7946 0958 Jane", "10000000", 442079460958, ("Jane", None, None)),
+            ("10000000 +7(987)654-32-10 Иван Иванов", "10000000", 79876543210, ("Иван", Some("Иванов"), None)),
+            (
+                "-10000000000000 79876543210 Иван Иванов ООО Ромашка и партнёры",
+                "-10000000000000",
+                79876543210,
+                ("Иван", Some("Иванов"), Some("ООО Ромашка и партнёры")),
+            ),
+            (
+                "<mailto:79876543210@c.us|79876543210@c.us> <tel:+79876543210|+7 987 654 32 10> “Anna Maria” O'Neil «Smith &amp; Sons»",
+                "79876543210@c.us",
+                79876543210,
+                ("Anna Maria", Some("O'Neil"), Some("Smith & Sons")),
+            ),
+            (
+                "120363043968066561@g.us 4915112345678 Hans \"\" Acme",
+                "120363043968066561@g.us",
+                4915112345678,
+                ("Hans", None, Some("Acme")),
+            ),
+            (
+                "123@lid 4915112345678 Hans Müller <http://acme.de|acme.de>",
+                "123@lid",
+                4915112345678,
+                ("Hans", Some("Müller"), Some("acme.de")),
+            ),
+        ];
+        for (text, chat, phone, expected_names) in cases {
+            let s = send(text);
+            assert_eq!(s.chat_id.as_str(), *chat, "text {text:?}");
+            assert_eq!(s.contact.phone.as_u64(), *phone, "text {text:?}");
+            assert_eq!(names(&s), *expected_names, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn every_rejection_names_the_argument_and_the_reason() {
+        let cases = [
+            ("10000000", "<phone> is missing"),
+            ("10000000 79876543210", "<firstName> is missing"),
+            ("ten 79876543210 Ivan", "chatId `ten` is not a chat id"),
+            ("10000000 12ab Ivan", "phone `12ab` contains `a`"),
+            ("10000000 123 Ivan", "phone `123` has 3 digits"),
+            ("10000000 +7 987 654 32 10 99 99 99 Ivan", "phone `+7 987 654 32 10 99 99 99` has 17 digits"),
+            ("10000000 0791234567 Ivan", "phone `0791234567` starts with 0"),
+            ("10000000 79876543210 \"\"", "firstName is empty"),
+            ("10000000 79876543210 “Ivan", "the quote “ before `Ivan` is never closed"),
+        ];
+        for (text, expected) in cases {
+            let err = parse_text(text).unwrap_err();
+            assert!(err.to_string().starts_with(expected), "text {text:?} gave {err:?}: {err}");
+        }
+        let long = format!("10000000 79876543210 {}", "x".repeat(257));
+        assert_eq!(
+            parse_text(&long),
+            Err(ArgumentsError::Command(CommandError::FirstName(ContactTextError::TooLong(257))))
+        );
+    }
+
+    #[test]
+    fn echoed_arguments_are_shortened() {
+        let text = format!("{} 79876543210 Ivan", "z".repeat(100));
+        let message = parse_text(&text).unwrap_err().to_string();
+        assert!(message.contains(&format!("`{}…`", "z".repeat(40))), "{message}");
+    }
+
+    proptest! {
+        #[test]
+        fn no_text_panics(text in "\\PC*") {
+            let _ = parse_text(&text);
+        }
+
+        #[test]
+        fn valid_commands_round_trip(
+            chat in -99_999_999_999i64..99_999_999_999,
+            phone in 1_000_000u64..999_999_999_999_999,
+            first in "[A-Za-zА-я]{1,20}",
+            last in "[A-Za-zА-я]{1,20}",
+            company in "[A-Za-zА-я ]{0,30}",
+        ) {
+            let text = format!("{chat} +{phone} {first} {last} {company}");
+            let s = match parse_text(&text) {
+                Ok(Command::Send(s)) => s,
+                other => return Err(TestCaseError::fail(format!("{other:?}"))),
+            };
+            let chat_text = chat.to_string();
+            prop_assert_eq!(s.chat_id.as_str(), chat_text.as_str());
+            prop_assert_eq!(s.contact.phone.as_u64(), phone);
+            prop_assert_eq!(s.contact.first_name.as_str(), first.as_str());
+            prop_assert_eq!(s.contact.last_name.as_ref().map(ContactText::as_str), Some(last.as_str()));
+            let company = company.split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(
+                s.contact.company.as_ref().map(ContactText::as_str),
+                (!company.is_empty()).then_some(company.as_str())
+            );
+        }
+    }
 }
