@@ -19,10 +19,12 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::command::SendContact;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
 use crate::metrics::Metrics;
+use crate::outcome::Outcome;
 use crate::slack::reply::{Reply, escape};
 use crate::slack::response_url::{ResponseUrl, ResponseUrlPoster};
 
@@ -88,10 +90,12 @@ impl Dispatcher {
         let green_api = Arc::clone(&self.green_api);
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
+        // The task carries the command's span, so its lines (even a late
+        // one, after the request is answered) say whose command it was.
         self.tracker.spawn_on(
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
-                metrics.command(outcome_kind(&result));
+                metrics.command(Outcome::of(&result));
                 let reply = outcome_reply(&job, &result);
                 match tx.send(reply) {
                     Ok(()) => log_outcome(&job, &result, "inline"),
@@ -101,7 +105,8 @@ impl Dispatcher {
                         metrics.deferred_delivery(delivered);
                     }
                 }
-            },
+            }
+            .instrument(tracing::Span::current()),
             &self.runtime,
         );
 
@@ -127,7 +132,6 @@ async fn deliver_late(
     reply: &Reply,
     result: &Result<IdMessage, GreenApiError>,
 ) -> bool {
-    let r = &job.requester;
     let failure = match &job.response_url {
         Some(url) => match poster.deliver(url, reply, job.received_at).await {
             Ok(posts) => {
@@ -141,11 +145,8 @@ async fn deliver_late(
     // The user is left with "sending…": say everything needed to tell them
     // by hand.
     tracing::error!(
-        team_id = %r.team_id,
-        user_id = %r.user_id,
-        channel_id = %r.channel_id,
         chat_id = %job.send.chat_id.for_log(),
-        outcome = outcome_kind(result),
+        outcome = %Outcome::of(result),
         id_message = result.as_ref().map(IdMessage::as_str).unwrap_or(""),
         response_url_host = job.response_url.as_ref().map_or("", ResponseUrl::host),
         error = %failure,
@@ -154,25 +155,15 @@ async fn deliver_late(
     false
 }
 
-fn outcome_kind(result: &Result<IdMessage, GreenApiError>) -> &'static str {
-    match result {
-        Ok(_) => "sent",
-        Err(e) => e.kind(),
-    }
-}
-
 fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &'static str) {
-    let r = &job.requester;
     let elapsed_ms = job.received_at.elapsed().as_millis() as u64;
     match result {
         Ok(id) => tracing::info!(
-            team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
-            chat_id = %job.send.chat_id.for_log(), outcome = "sent", id_message = %id, delivery, elapsed_ms,
+            chat_id = %job.send.chat_id.for_log(), outcome = %Outcome::Sent, id_message = %id, delivery, elapsed_ms,
             "command finished"
         ),
         Err(e) => tracing::warn!(
-            team_id = %r.team_id, user_id = %r.user_id, channel_id = %r.channel_id,
-            chat_id = %job.send.chat_id.for_log(), outcome = e.kind(), may_have_been_sent = e.may_have_been_sent(),
+            chat_id = %job.send.chat_id.for_log(), outcome = %Outcome::from(e), may_have_been_sent = e.may_have_been_sent(),
             delivery, elapsed_ms, error = %e,
             "command finished"
         ),

@@ -11,6 +11,7 @@ pub mod green_api;
 pub mod handler;
 pub mod http_client;
 pub mod metrics;
+pub mod outcome;
 pub mod routes;
 pub mod slack;
 pub mod startup;

@@ -154,7 +154,7 @@ fn learn_instance_type(green_api: Arc<GreenApiClient>, metrics: Arc<Metrics>) {
             }
             Err(e) => tracing::warn!(
                 error = %e,
-                kind = e.kind(),
+                kind = %crate::outcome::Outcome::from(&e),
                 "could not read the GREEN-API instance settings (getSettings); run `slack-sendcontact check`"
             ),
         }

@@ -2,7 +2,7 @@
 //! start-up by `startup`, read by `handler` and `routes`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::allowlist::Allowlist;
@@ -35,6 +35,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub body_timeout: Duration,
     ready: AtomicBool,
+    /// Numbers each command's span, so the lines of one command can be
+    /// picked out of an interleaved log.
+    next_request_id: AtomicU64,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             metrics,
             body_timeout,
             ready: AtomicBool::new(true),
+            next_request_id: AtomicU64::new(1),
         }
     }
 
@@ -66,5 +70,9 @@ impl AppState {
     /// Marks the server as stopping: `/readyz` answers 503 from now on.
     pub(crate) fn stop_being_ready(&self) {
         self.ready.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn request_id(&self) -> u64 {
+        self.next_request_id.fetch_add(1, Ordering::Relaxed)
     }
 }

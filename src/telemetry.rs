@@ -40,7 +40,9 @@ where
                 tracing_subscriber::fmt::layer()
                     .json()
                     .flatten_event(true)
-                    .with_current_span(false)
+                    // A command's team, user, channel and request id sit in
+                    // its span (handler::slash_command).
+                    .with_current_span(true)
                     .with_span_list(false)
                     .with_writer(sink),
             ),

@@ -72,23 +72,6 @@ pub enum GreenApiError {
 }
 
 impl GreenApiError {
-    /// A short stable name for logs and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            GreenApiError::Rejected { .. } => "rejected",
-            GreenApiError::Unauthorized { .. } => "unauthorized",
-            GreenApiError::RateLimited => "rate_limited",
-            GreenApiError::QuotaExceeded { .. } => "quota_exceeded",
-            GreenApiError::ServerError { .. } => "server_error",
-            GreenApiError::UnexpectedStatus { .. } => "unexpected_status",
-            GreenApiError::Timeout { .. } => "timeout",
-            GreenApiError::Unreachable { .. } => "unreachable",
-            GreenApiError::ConnectionLost { .. } => "connection_lost",
-            GreenApiError::MalformedResponse { .. } => "malformed_response",
-            GreenApiError::Busy => "busy",
-        }
-    }
-
     /// The error a non-200 answer stands for: the one status table for
     /// every method (sendContact retries a 429 before it gets here).
     pub(super) fn from_status(status: u16, body: &[u8], token: &str) -> Self {

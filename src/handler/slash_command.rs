@@ -1,9 +1,11 @@
 //! A slash command, once its request is known to come from Slack.
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::command::{Command, CommandError, usage};
 use crate::dispatch::{Job, Requester};
+use crate::outcome::Outcome;
 use crate::slack::form::SlashCommandForm;
 use crate::slack::reply::Reply;
 use crate::slack::response_url::ResponseUrl;
@@ -47,32 +49,36 @@ pub fn parse_text(text: &str) -> Result<Command, ArgumentsError> {
 /// `received_at` is when the request arrived, which the ack budget counts
 /// from.
 pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Reply {
-    let requester =
-        Requester { team_id: form.team_id.clone(), user_id: form.user_id.clone(), channel_id: form.channel_id.clone() };
-    let log = |outcome: &str, detail: &str| {
+    // At error level so that its fields reach every line of the command,
+    // whatever RUST_LOG lets through.
+    let span = tracing::error_span!(
+        "command",
+        request_id = state.request_id(),
+        team_id = %form.team_id,
+        user_id = %form.user_id,
+        channel_id = %form.channel_id,
+    );
+    answer(state, form, received_at).instrument(span).await
+}
+
+async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Reply {
+    let log = |outcome: Outcome, detail: &str| {
         state.metrics.command(outcome);
-        tracing::info!(
-            team_id = %requester.team_id,
-            user_id = %requester.user_id,
-            channel_id = %requester.channel_id,
-            outcome,
-            detail,
-            "command finished"
-        );
+        tracing::info!(%outcome, detail, "command finished");
     };
 
     if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
-        log("refused", refusal.kind());
+        log(Outcome::Refused, refusal.kind());
         return Reply::ephemeral(&refusal.to_string());
     }
 
     let send = match parse_text(&form.text) {
         Ok(Command::Help) => {
-            log("help", "");
+            log(Outcome::Help, "");
             return Reply::ephemeral(&usage(form.invocation()));
         }
         Err(e) => {
-            log("invalid_arguments", e.kind());
+            log(Outcome::InvalidArguments, e.kind());
             let mut text = format!("{e}.");
             if e.wants_usage() {
                 text.push('\n');
@@ -90,9 +96,6 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         Ok(url) => Some(url),
         Err(e) => {
             tracing::warn!(
-                team_id = %requester.team_id,
-                user_id = %requester.user_id,
-                channel_id = %requester.channel_id,
                 error = %e,
                 "this command's response_url will not be followed: a late outcome can only be logged; \
                  if the host is Slack's, add it to SLACK_RESPONSE_URL_HOSTS"
@@ -101,6 +104,7 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         }
     };
 
+    let requester = Requester { team_id: form.team_id, user_id: form.user_id, channel_id: form.channel_id };
     state.dispatcher.dispatch(Job { send, requester, response_url, received_at }).await
 }
 
