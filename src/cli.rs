@@ -1,7 +1,7 @@
 //! The command line: `serve` (the default), plus admin subcommands.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::command::{Command, usage};
-use crate::config::{self, AdminConfig, HealthcheckConfig, ServeConfig};
+use crate::config::{self, AdminConfig, FromEnv, ListenAddress, ServeConfig};
 use crate::green_api::{GreenApiClient, state_advice};
 use crate::metrics::Metrics;
 use crate::startup::Application;
@@ -169,8 +169,8 @@ fn config_error(e: &config::ConfigError) -> ExitCode {
 }
 
 fn healthcheck() -> ExitCode {
-    let config = match HealthcheckConfig::from_env() {
-        Ok(config) => config,
+    let listen = match ListenAddress::from_env() {
+        Ok(listen) => listen,
         Err(e) => {
             // Unhealthy (1), not EXIT_CONFIG: Docker reserves a health check's
             // exit status 2, and no server runs with this configuration anyway.
@@ -178,10 +178,10 @@ fn healthcheck() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addresses = match probe_addresses(&config.host, config.port) {
+    let addresses = match listen.probe_addresses() {
         Ok(addresses) => addresses,
         Err(e) => {
-            eprintln!("unhealthy: HOST='{}' does not resolve: {e}", config.host);
+            eprintln!("unhealthy: HOST='{}' does not resolve: {e}", listen.host());
             return ExitCode::FAILURE;
         }
     };
@@ -199,26 +199,6 @@ fn healthcheck() -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Where `healthcheck` looks for the server. A wildcard HOST listens on
-/// loopback too, so the probe goes there (127.0.0.1 for `0.0.0.0`, ::1 for
-/// `::`); any other HOST is probed itself, a name at every address it
-/// resolves to.
-pub fn probe_addresses(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
-    let ip = match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Ok(IpAddr::V6(ip)) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        Ok(ip) => ip,
-        Err(_) => {
-            let addresses: Vec<_> = (host, port).to_socket_addrs()?.collect();
-            if addresses.is_empty() {
-                return Err(std::io::Error::other("no address"));
-            }
-            return Ok(addresses);
-        }
-    };
-    Ok(vec![SocketAddr::new(ip, port)])
-}
-
 /// GET /healthz on `address`: whether it answered 200.
 fn probe(address: SocketAddr) -> std::io::Result<bool> {
     let timeout = Duration::from_secs(2);
@@ -229,20 +209,4 @@ fn probe(address: SocketAddr) -> std::io::Result<bool> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
     Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_wildcard_host_is_probed_on_loopback_and_any_other_host_itself() {
-        let probed = |host: &str| probe_addresses(host, 8080).unwrap();
-        assert_eq!(probed("0.0.0.0"), [SocketAddr::from((Ipv4Addr::LOCALHOST, 8080))]);
-        assert_eq!(probed("::"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
-        assert_eq!(probed("10.1.2.3"), [SocketAddr::from(([10, 1, 2, 3], 8080))]);
-        assert_eq!(probed("::1"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
-        let localhost = probed("localhost");
-        assert!(!localhost.is_empty() && localhost.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
-    }
 }

@@ -6,7 +6,8 @@
 //! values never appear in an error.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv6Addr};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -23,20 +24,13 @@ use crate::telemetry::{self, LogFormat};
 pub struct ServeConfig {
     pub green_api: GreenApiSettings,
     pub signing_secret: SigningSecret,
-    pub host: String,
-    pub port: u16,
+    pub listen: ListenAddress,
     pub allowlist: Allowlist,
     pub ack_budget: Duration,
     pub response_url_hosts: Vec<String>,
     pub log_format: LogFormat,
     /// `RUST_LOG`, checked to parse; `info` when unset.
     pub log_filter: String,
-    /// First pause before a failed response_url POST is tried again; doubles
-    /// each time. Not an environment variable: tests shorten it.
-    pub response_url_backoff: Duration,
-    /// How long a request body may take to arrive (slowloris). Not an
-    /// environment variable: tests shorten it.
-    pub body_timeout: Duration,
     /// How long a stopping server waits for deferred deliveries. Derived
     /// from the GREEN-API timeout, so a call in flight can always finish.
     pub shutdown_grace: Duration,
@@ -51,12 +45,60 @@ pub struct AdminConfig {
     pub log_filter: String,
 }
 
-/// What `healthcheck` needs: where `serve` listens, read the same way, so
-/// the probe finds the server wherever `.env` or the environment put it.
+/// Where `serve` listens: `HOST` and `PORT`, checked. `healthcheck` reads
+/// it the same way (it is all that subcommand needs), so the probe finds the
+/// server wherever `.env` or the environment put it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HealthcheckConfig {
-    pub host: String,
-    pub port: u16,
+pub struct ListenAddress {
+    host: String,
+    port: u16,
+}
+
+impl ListenAddress {
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The same host on `port`: where a server bound to port 0 ended up.
+    pub fn with_port(&self, port: u16) -> Self {
+        Self { host: self.host.clone(), port }
+    }
+
+    /// Where `healthcheck` looks for the server. A wildcard HOST listens on
+    /// loopback too, so the probe goes there (127.0.0.1 for `0.0.0.0`, ::1
+    /// for `::`); any other HOST is probed itself, a name at every address it
+    /// resolves to.
+    pub fn probe_addresses(&self) -> std::io::Result<Vec<SocketAddr>> {
+        let ip = match self.host.parse::<IpAddr>() {
+            Ok(IpAddr::V4(ip)) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Ok(IpAddr::V6(ip)) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            Ok(ip) => ip,
+            Err(_) => {
+                let addresses: Vec<_> = (self.host.as_str(), self.port).to_socket_addrs()?.collect();
+                if addresses.is_empty() {
+                    return Err(std::io::Error::other("no address"));
+                }
+                return Ok(addresses);
+            }
+        };
+        Ok(vec![SocketAddr::new(ip, self.port)])
+    }
+}
+
+/// `host:port`, with an IPv6 address in brackets (`[::]:8080`), as both
+/// `bind` and a reader of the log expect it.
+impl fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 /// One or more variables are missing or malformed. `Display` lists them all.
@@ -108,19 +150,45 @@ pub fn process_env() -> Vec<(String, String)> {
     vars
 }
 
-impl ServeConfig {
-    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+/// The environment being read, and every problem found in it so far.
+pub struct Reader {
+    raw: RawEnv,
+    problems: Problems,
+}
+
+/// Settings read from the environment. Every subcommand's settings are read
+/// the same way, by one reader that reports every problem at once.
+pub trait FromEnv: Sized {
+    /// Reads this type's variables; `None` if any is wrong, which is then
+    /// recorded in `reader`.
+    #[doc(hidden)]
+    fn read(reader: &mut Reader) -> Option<Self>;
+
+    fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
         V: Into<String>,
     {
-        let raw = read(vars);
-        let mut problems = Problems::default();
-        let green_api = green_api(&raw, &mut problems);
+        let mut reader = Reader { raw: read(vars), problems: Problems::default() };
+        let value = Self::read(&mut reader);
+        reader.problems.finish()?;
+        Ok(value.expect("no problems means every part parsed"))
+    }
+
+    /// The process environment over `.env`.
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env())
+    }
+}
+
+impl FromEnv for ServeConfig {
+    fn read(reader: &mut Reader) -> Option<Self> {
+        let (raw, problems) = (&reader.raw, &mut reader.problems);
+        let green_api = green_api(raw, problems);
         let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
-        let host = host(&raw, &mut problems);
-        let port = port(&raw, &mut problems);
+        let listen = ListenAddress::read(reader);
+        let (raw, problems) = (&reader.raw, &mut reader.problems);
         let ack_budget_ms = problems.parse_or(
             "SLACK_ACK_BUDGET_MS",
             raw.slack_ack_budget_ms.as_deref(),
@@ -142,70 +210,41 @@ impl ServeConfig {
             list(raw.slack_allowed_user_ids.as_deref().unwrap_or("")),
             list(raw.slack_allowed_channel_ids.as_deref().unwrap_or("")),
         );
-        let log_format = log_format(&raw, &mut problems);
-        let log_filter = log_filter(&raw, &mut problems);
-        problems.finish()?;
-        let green_api = green_api.expect("no problems means every part parsed");
+        let log_format = log_format(raw, problems);
+        let log_filter = log_filter(raw, problems);
+        let green_api = green_api?;
         let shutdown_grace = green_api.timeout + Duration::from_secs(10);
-        Ok(Self {
+        Some(Self {
             green_api,
-            signing_secret: SigningSecret::new(signing_secret.expect("checked above")),
-            host,
-            port,
+            signing_secret: SigningSecret::new(signing_secret?),
+            listen: listen?,
             allowlist,
             ack_budget: Duration::from_millis(ack_budget_ms),
             response_url_hosts,
             log_format,
             log_filter,
-            response_url_backoff: Duration::from_secs(1),
-            body_timeout: Duration::from_secs(10),
             shutdown_grace,
         })
     }
+}
 
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(process_env())
+impl FromEnv for AdminConfig {
+    fn read(reader: &mut Reader) -> Option<Self> {
+        let (raw, problems) = (&reader.raw, &mut reader.problems);
+        let green_api = green_api(raw, problems);
+        let log_format = log_format(raw, problems);
+        let log_filter = log_filter(raw, problems);
+        Some(Self { green_api: green_api?, log_format, log_filter })
     }
 }
 
-impl AdminConfig {
-    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
-    {
-        let raw = read(vars);
-        let mut problems = Problems::default();
-        let green_api = green_api(&raw, &mut problems);
-        let log_format = log_format(&raw, &mut problems);
-        let log_filter = log_filter(&raw, &mut problems);
-        problems.finish()?;
-        Ok(Self { green_api: green_api.expect("no problems means every part parsed"), log_format, log_filter })
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(process_env())
-    }
-}
-
-impl HealthcheckConfig {
-    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
-    {
-        let raw = read(vars);
-        let mut problems = Problems::default();
-        let host = host(&raw, &mut problems);
-        let port = port(&raw, &mut problems);
-        problems.finish()?;
-        Ok(Self { host, port })
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(process_env())
+impl FromEnv for ListenAddress {
+    fn read(reader: &mut Reader) -> Option<Self> {
+        let (raw, problems) = (&reader.raw, &mut reader.problems);
+        let before = problems.0.len();
+        let host = host(raw, problems);
+        let port = port(raw, problems);
+        (problems.0.len() == before).then_some(Self { host, port })
     }
 }
 
@@ -427,8 +466,8 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let config = ServeConfig::from_vars(minimal()).unwrap();
-        assert_eq!(config.host, "0.0.0.0");
-        assert_eq!(config.port, 8080);
+        assert_eq!(config.listen.host(), "0.0.0.0");
+        assert_eq!(config.listen.port(), 8080);
         assert_eq!(config.ack_budget, Duration::from_millis(2500));
         assert_eq!(config.green_api.timeout, Duration::from_millis(10_000));
         assert_eq!(config.green_api.max_rps.get(), 50);
@@ -457,7 +496,7 @@ mod tests {
             ("RUST_LOG", "slack_sendcontact=debug,warn"),
         ]);
         let config = ServeConfig::from_vars(vars).unwrap();
-        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
+        assert_eq!((config.listen.host(), config.listen.port()), ("127.0.0.1", 9000));
         assert_eq!(
             config.allowlist,
             Allowlist::new(vec!["T1".into(), "T2".into()], vec!["U1".into()], vec!["C1".into()])
@@ -527,7 +566,7 @@ mod tests {
         let host = |value: &str| {
             let mut vars = minimal();
             vars.push(("HOST", value));
-            ServeConfig::from_vars(vars).map(|c| c.host).map_err(|e| e.to_string())
+            ServeConfig::from_vars(vars).map(|c| c.listen.host().to_owned()).map_err(|e| e.to_string())
         };
         let longest_label = "a".repeat(63);
         let longest_name = [&longest_label[..]; 4].join(".").chars().skip(2).collect::<String>();
@@ -593,14 +632,14 @@ mod tests {
     #[test]
     fn healthcheck_reads_only_host_and_port() {
         assert_eq!(
-            HealthcheckConfig::from_vars(Vec::<(String, String)>::new()),
-            Ok(HealthcheckConfig { host: "0.0.0.0".into(), port: 8080 })
+            ListenAddress::from_vars(Vec::<(String, String)>::new()),
+            Ok(ListenAddress { host: "0.0.0.0".into(), port: 8080 })
         );
         assert_eq!(
-            HealthcheckConfig::from_vars([("HOST", " [::1] "), ("PORT", "9000")]),
-            Ok(HealthcheckConfig { host: "::1".into(), port: 9000 })
+            ListenAddress::from_vars([("HOST", " [::1] "), ("PORT", "9000")]),
+            Ok(ListenAddress { host: "::1".into(), port: 9000 })
         );
-        let err = HealthcheckConfig::from_vars([("HOST", "nope!"), ("PORT", "http")]).unwrap_err();
+        let err = ListenAddress::from_vars([("HOST", "nope!"), ("PORT", "http")]).unwrap_err();
         assert_eq!(err.problems.len(), 2, "{err}");
     }
 
@@ -616,5 +655,32 @@ mod tests {
         let config = ServeConfig::from_vars(minimal()).unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
+    }
+
+    fn listen(host: &str, port: u16) -> ListenAddress {
+        ListenAddress { host: host.to_owned(), port }
+    }
+
+    #[test]
+    fn an_ipv6_listen_address_is_bracketed_so_it_binds_and_reads_right() {
+        for (host, expected) in [("0.0.0.0", "0.0.0.0:8080"), ("::", "[::]:8080"), ("::1", "[::1]:8080")] {
+            let address = listen(host, 8080).to_string();
+            assert_eq!(address, expected);
+            let resolved: Vec<_> = address.to_socket_addrs().unwrap().collect();
+            assert_eq!(resolved.len(), 1, "{address}");
+            assert_eq!(resolved[0].port(), 8080);
+        }
+        assert_eq!(listen("localhost", 1).to_string(), "localhost:1");
+    }
+
+    #[test]
+    fn a_wildcard_host_is_probed_on_loopback_and_any_other_host_itself() {
+        let probed = |host: &str| listen(host, 8080).probe_addresses().unwrap();
+        assert_eq!(probed("0.0.0.0"), [SocketAddr::from((Ipv4Addr::LOCALHOST, 8080))]);
+        assert_eq!(probed("::"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
+        assert_eq!(probed("10.1.2.3"), [SocketAddr::from(([10, 1, 2, 3], 8080))]);
+        assert_eq!(probed("::1"), [SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]);
+        let localhost = probed("localhost");
+        assert!(!localhost.is_empty() && localhost.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
     }
 }

@@ -28,6 +28,23 @@ pub enum StartupError {
     ResponseUrlClient(String),
 }
 
+/// Timings that are not configuration: fixed in production, shortened by
+/// tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// First pause before a failed response_url POST is tried again;
+    /// doubles each time.
+    pub response_url_backoff: Duration,
+    /// How long a request body may take to arrive (slowloris).
+    pub body_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self { response_url_backoff: Duration::from_secs(1), body_timeout: Duration::from_secs(10) }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -40,18 +57,19 @@ impl Application {
     /// Binds HOST:PORT and prepares the server; call from the runtime that
     /// should run sends and deferred deliveries (the main one).
     pub fn build(config: ServeConfig) -> Result<Self, StartupError> {
-        Self::build_with_clock(config, Arc::new(SystemClock))
+        Self::build_with(config, Tuning::default(), Arc::new(SystemClock))
     }
 
-    pub fn build_with_clock(config: ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let address = host_port(&config.host, config.port);
+    /// [`Self::build`] with tuning and a clock of the caller's choosing.
+    pub fn build_with(config: ServeConfig, tuning: Tuning, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let address = config.listen.to_string();
         let listener =
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
 
         let metrics = Arc::new(Metrics::default());
         let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
-        let poster = ResponseUrlPoster::new(RetryPolicy::new(config.response_url_backoff, Duration::from_secs(30)))
+        let poster = ResponseUrlPoster::new(RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)))
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         learn_instance_type(Arc::clone(&green_api), Arc::clone(&metrics));
         let tracker = TaskTracker::new();
@@ -70,7 +88,7 @@ impl Application {
             dispatcher,
             clock,
             metrics,
-            config.body_timeout,
+            tuning.body_timeout,
         ));
 
         let app_state = state.clone();
@@ -80,11 +98,11 @@ impl Application {
             .disable_signals()
             .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
             .listen(listener)
-            .map_err(|source| StartupError::Bind { address: host_port(&config.host, port), source })?
+            .map_err(|source| StartupError::Bind { address: config.listen.with_port(port).to_string(), source })?
             .run();
 
         tracing::info!(
-            address = %host_port(&config.host, port),
+            address = %config.listen.with_port(port),
             green_api = %config.green_api.url,
             ack_budget_ms = config.ack_budget.as_millis() as u64,
             "listening for Slack commands on POST /slack/commands"
@@ -133,12 +151,6 @@ impl Application {
     }
 }
 
-/// `host:port`, with an IPv6 address in brackets (`[::]:8080`), as both
-/// `bind` and a reader of the log expect it.
-fn host_port(host: &str, port: u16) -> String {
-    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
-}
-
 /// Asks GREEN-API once, in the background, what kind of instance this is, so
 /// an admin learns of a mismatch from the first log lines rather than from
 /// users. Start-up does not wait for it.
@@ -181,24 +193,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::ToSocketAddrs;
-
-    use super::host_port;
-
-    #[test]
-    fn an_ipv6_listen_address_is_bracketed_so_it_binds_and_reads_right() {
-        for (host, expected) in [("0.0.0.0", "0.0.0.0:8080"), ("::", "[::]:8080"), ("::1", "[::1]:8080")] {
-            let address = host_port(host, 8080);
-            assert_eq!(address, expected);
-            let resolved: Vec<_> = address.to_socket_addrs().unwrap().collect();
-            assert_eq!(resolved.len(), 1, "{address}");
-            assert_eq!(resolved[0].port(), 8080);
-        }
-        assert_eq!(host_port("localhost", 1), "localhost:1");
     }
 }

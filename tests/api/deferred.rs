@@ -115,11 +115,7 @@ async fn a_refusing_response_url_is_not_hammered() {
 
 #[tokio::test]
 async fn a_response_url_that_always_fails_gets_exactly_five_posts() {
-    let app = spawn_app_with(|c| {
-        short_budget(c);
-        c.response_url_backoff = Duration::from_millis(10);
-    })
-    .await;
+    let app = spawn_app_tuned(short_budget, |t| t.response_url_backoff = Duration::from_millis(10)).await;
     send_contact()
         .respond_with(id_message("7").set_delay(Duration::from_millis(300)))
         .expect(1)

@@ -2,9 +2,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use slack_sendcontact::config::ServeConfig;
+use slack_sendcontact::config::{FromEnv, ServeConfig};
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
-use slack_sendcontact::startup::Application;
+use slack_sendcontact::startup::{Application, Tuning};
+use slack_sendcontact::state::SystemClock;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
@@ -35,9 +36,23 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
     spawn_app_on(MockServer::start().await, configure).await
 }
 
+/// Starts the app with test settings and tuning, which the closures may
+/// change.
+pub async fn spawn_app_tuned(configure: impl FnOnce(&mut ServeConfig), tune: impl FnOnce(&mut Tuning)) -> TestApp {
+    spawn(MockServer::start().await, configure, tune).await
+}
+
 /// Starts the app against a GREEN-API mock prepared beforehand, for what the
 /// app asks at start-up.
 pub async fn spawn_app_on(green_api: MockServer, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn(green_api, configure, |_| {}).await
+}
+
+async fn spawn(
+    green_api: MockServer,
+    configure: impl FnOnce(&mut ServeConfig),
+    tune: impl FnOnce(&mut Tuning),
+) -> TestApp {
     let slack = MockServer::start().await;
     let mut config = ServeConfig::from_vars([
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
@@ -50,9 +65,10 @@ pub async fn spawn_app_on(green_api: MockServer, configure: impl FnOnce(&mut Ser
         ("GREEN_API_TIMEOUT_MS", "5000".to_owned()),
     ])
     .expect("test configuration is valid");
-    config.response_url_backoff = Duration::from_millis(50);
     configure(&mut config);
-    let app = Application::build(config).expect("the app starts");
+    let mut tuning = Tuning { response_url_backoff: Duration::from_millis(50), ..Tuning::default() };
+    tune(&mut tuning);
+    let app = Application::build_with(config, tuning, Arc::new(SystemClock)).expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();

@@ -21,7 +21,7 @@ async fn raw(app: &TestApp, request: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_body_that_trickles_in_is_cut_off_with_408() {
-    let app = spawn_app_with(|c| c.body_timeout = Duration::from_millis(300)).await;
+    let app = spawn_app_tuned(|_| {}, |t| t.body_timeout = Duration::from_millis(300)).await;
     send_contact().respond_with(id_message("1")).expect(0).mount(&app.green_api).await;
     let status = raw(
         &app,
