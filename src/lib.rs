@@ -12,7 +12,7 @@ pub mod handler;
 pub mod http_client;
 pub mod metrics;
 pub mod outcome;
-pub mod routes;
+mod routes;
 pub mod slack;
 pub mod startup;
 pub mod state;

@@ -56,7 +56,7 @@ impl ApiToken {
         }
     }
 
-    pub(crate) fn expose(&self) -> &str {
+    pub(super) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
 }
