@@ -75,9 +75,7 @@ impl Command {
             _ => {}
         }
 
-        let chat_id = word(0).ok_or(CommandError::Missing("chatId"))?;
-        let chat_id =
-            ChatId::parse(chat_id).map_err(|reason| CommandError::ChatId { given: shorten(chat_id), reason })?;
+        let chat_id = parse_chat_id(word(0).ok_or(CommandError::Missing("chatId"))?)?;
 
         // People type numbers in groups: `+7 987 654-32-10`. Words made only
         // of phone characters right after the first one belong to the phone;
@@ -85,30 +83,105 @@ impl Command {
         word(1).ok_or(CommandError::Missing("phone"))?;
         let phone_words = 1 + words[2..].iter().take_while(|w| is_phone_fragment(w.as_ref())).count();
         let phone = words[1..1 + phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
-        let phone =
-            PhoneNumber::parse(&phone).map_err(|reason| CommandError::Phone { given: shorten(&phone), reason })?;
+        let phone = parse_phone(&phone)?;
         let names = &words[1 + phone_words..];
 
-        let first_name = names.first().ok_or(CommandError::Missing("firstName"))?;
-        let first_name = ContactText::parse(first_name.as_ref()).map_err(CommandError::FirstName)?;
-
-        let last_name = names
-            .get(1)
-            .map(|w| ContactText::parse_optional(w.as_ref()))
-            .transpose()
-            .map_err(CommandError::LastName)?
-            .flatten();
-
+        let first_name = parse_first_name(names.first().ok_or(CommandError::Missing("firstName"))?.as_ref())?;
+        let last_name = names.get(1).map(|w| parse_last_name(w.as_ref())).transpose()?.flatten();
         let company = match names.get(2..) {
             Some(rest) if !rest.is_empty() => {
-                let joined = rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
-                ContactText::parse_optional(&joined).map_err(CommandError::Company)?
+                parse_company(&rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "))?
             }
             _ => None,
         };
 
         Ok(Command::Send(SendContact { chat_id, contact: Contact { phone, first_name, last_name, company } }))
     }
+}
+
+/// The command's arguments one by one, as a form asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    ChatId,
+    Phone,
+    FirstName,
+    LastName,
+    Company,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [Field::ChatId, Field::Phone, Field::FirstName, Field::LastName, Field::Company];
+}
+
+impl CommandError {
+    /// The argument this error is about.
+    pub fn field(&self) -> Field {
+        match self {
+            CommandError::Missing("chatId") => Field::ChatId,
+            CommandError::Missing("phone") => Field::Phone,
+            CommandError::Missing(_) => Field::FirstName,
+            CommandError::ChatId { .. } => Field::ChatId,
+            CommandError::Phone { .. } => Field::Phone,
+            CommandError::FirstName(_) => Field::FirstName,
+            CommandError::LastName(_) => Field::LastName,
+            CommandError::Company(_) => Field::Company,
+        }
+    }
+}
+
+/// A form's values, one per argument, each taken whole: a form needs no
+/// quotes, so nothing is split or unquoted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields<'a> {
+    pub chat_id: &'a str,
+    pub phone: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub company: &'a str,
+}
+
+impl SendContact {
+    /// Validates a form with the same rules as the typed command, and
+    /// reports every wrong field at once rather than the first.
+    pub fn from_fields(fields: &Fields<'_>) -> Result<Self, Vec<CommandError>> {
+        let chat_id = parse_chat_id(fields.chat_id);
+        let phone = parse_phone(fields.phone);
+        let first_name = parse_first_name(fields.first_name);
+        let last_name = parse_last_name(fields.last_name);
+        let company = parse_company(fields.company);
+        match (chat_id, phone, first_name, last_name, company) {
+            (Ok(chat_id), Ok(phone), Ok(first_name), Ok(last_name), Ok(company)) => {
+                Ok(SendContact { chat_id, contact: Contact { phone, first_name, last_name, company } })
+            }
+            (chat_id, phone, first_name, last_name, company) => {
+                Err([chat_id.err(), phone.err(), first_name.err(), last_name.err(), company.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect())
+            }
+        }
+    }
+}
+
+/// The rules of each argument, shared by the typed command and the form.
+pub fn parse_chat_id(given: &str) -> Result<ChatId, CommandError> {
+    ChatId::parse(given).map_err(|reason| CommandError::ChatId { given: shorten(given), reason })
+}
+
+pub fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
+    PhoneNumber::parse(given).map_err(|reason| CommandError::Phone { given: shorten(given), reason })
+}
+
+pub fn parse_first_name(given: &str) -> Result<ContactText, CommandError> {
+    ContactText::parse(given).map_err(CommandError::FirstName)
+}
+
+pub fn parse_last_name(given: &str) -> Result<Option<ContactText>, CommandError> {
+    ContactText::parse_optional(given).map_err(CommandError::LastName)
+}
+
+pub fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
+    ContactText::parse_optional(given).map_err(CommandError::Company)
 }
 
 /// How to call the command, for a reply or `--help`. `invocation` is how the
@@ -168,6 +241,28 @@ mod tests {
             Command::Send(s) => assert_eq!(names(&s), ("Anna Maria", Some("Smith"), Some("Acme Ltd"))),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_form_is_checked_with_the_commands_rules_and_every_wrong_field_is_named() {
+        let valid = Fields {
+            chat_id: " 79876543210@C.US ",
+            phone: "+7 (987) 654-32-10",
+            first_name: "Anna Maria",
+            last_name: "",
+            company: "Smith & Sons",
+        };
+        let s = SendContact::from_fields(&valid).unwrap();
+        assert_eq!(s.chat_id.as_str(), "79876543210@c.us");
+        assert_eq!(s.contact.phone.as_u64(), 79876543210);
+        assert_eq!(names(&s), ("Anna Maria", None, Some("Smith & Sons")));
+
+        let invalid = Fields { chat_id: "ten", phone: "", first_name: " ", last_name: "a\u{1}", company: "" };
+        let errors = SendContact::from_fields(&invalid).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(CommandError::field).collect();
+        assert_eq!(fields, [Field::ChatId, Field::Phone, Field::FirstName, Field::LastName]);
+        // The typed command refuses the same value for the same reason.
+        assert_eq!(Command::parse(&["ten", "79876543210", "Ivan"]).unwrap_err(), errors[0]);
     }
 
     proptest! {
