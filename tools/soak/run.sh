@@ -3,8 +3,8 @@
 # against a local mock GREEN-API that injects faults, and reports what was
 # lost, duplicated and how memory behaved. Not part of CI. See docs/soak.md.
 #
-#   scripts/soak/run.sh                          # 120 s at 30 commands/s
-#   scripts/soak/run.sh --duration 300 --rate 40 --report soak.json
+#   tools/soak/run.sh                          # 120 s at 30 commands/s
+#   tools/soak/run.sh --duration 300 --rate 40 --report soak.json
 #
 # Everything runs on 127.0.0.1. Honours CARGO_TARGET_DIR. Exit 0 only when
 # nothing was lost or duplicated.
@@ -12,4 +12,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --locked --quiet
 target_dir="${CARGO_TARGET_DIR:-target}"
-exec python3 scripts/soak/soak.py --binary "$target_dir/release/slack-sendcontact" "$@"
+exec python3 tools/soak/soak.py --binary "$target_dir/release/slack-sendcontact" "$@"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The load benchmark: one command on a fresh machine with Rust installed.
 #
-#   bash bench/load/run.sh            # results in bench/load/results/<date>.md
+#   bash tools/load/run.sh            # results in bench/load/results/<date>.md
 #
-# Builds the release binary and the load tools (examples/loadgen.rs: a load
+# Builds the release binary and the load tools (tools/load/loadgen.rs: a load
 # generator and a mock GREEN-API), starts the mock and the service, and
 # measures, all on 127.0.0.1:
 #   1. time from exec to the first 200 on /healthz (STARTUP_RUNS runs);

@@ -1,4 +1,4 @@
-//! The load benchmark's tools, in one small binary (`bench/load/run.sh`
+//! The load benchmark's tools, in one small binary (`tools/load/run.sh`
 //! drives it; nothing here runs in CI):
 //!
 //! - `loadgen mock PORT`: a mock GREEN-API that answers every

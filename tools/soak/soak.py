@@ -16,7 +16,7 @@ memory stayed flat; 1 otherwise; 3 when something was off but the harness
 itself stalled during the run (inconclusive: run again on a quieter
 machine); 2 when the run itself could not be set up.
 
-Usage: scripts/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
+Usage: tools/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
 (see --help). run.sh builds the binary first; this script takes --binary.
 """
 
