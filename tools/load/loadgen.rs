@@ -373,7 +373,7 @@ fn load(args: &[String]) -> Res<()> {
     // Give a deferred reply, if any, a moment to land before counting.
     std::thread::sleep(Duration::from_millis(200));
     let (upstream_after, response_url_after, _, connections_after) = mock_counts(args.mock)?;
-    // Each /count probe opens one connection of its own.
+    // Each /_mock/stats probe opens one connection of its own.
     let upstream_connections = connections_after.saturating_sub(connections_before + 1);
 
     let mut all = Tally::default();
