@@ -389,10 +389,8 @@ async fn serve(mut stream: TcpStream, state: Shared) {
         let mut parts = head.first_line.split(' ');
         let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let path = target.split('?').next().unwrap_or("");
-        let keep_open = match answer(&mut stream, &state, method, path, body).await {
-            Ok(keep_open) => keep_open,
-            Err(_) => false,
-        };
+        // A write that failed means the peer is gone: close.
+        let keep_open = answer(&mut stream, &state, method, path, body).await.unwrap_or_default();
         if !keep_open || head.close {
             return;
         }
@@ -506,9 +504,9 @@ async fn send_contact(stream: &mut TcpStream, state: &Shared, body: Vec<u8>) -> 
         // The status fault of `--status`/`--fail-every`, as a plain HTTP status.
         let status = match (st.config.status, st.config.fail_every) {
             (None, 0) => None,
-            (None, every) => Some(500).filter(|_| seq % every == 0),
+            (None, every) => Some(500).filter(|_| seq.is_multiple_of(every)),
             (Some(status), 0) => Some(status),
-            (Some(status), every) => Some(status).filter(|_| seq % every == 0),
+            (Some(status), every) => Some(status).filter(|_| seq.is_multiple_of(every)),
         }
         .filter(|s| *s != 200);
         // GREEN-API's ids look like this; the counter keeps them distinct.
