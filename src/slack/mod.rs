@@ -2,6 +2,7 @@
 //! (<https://docs.slack.dev/interactivity/implementing-slash-commands>), its
 //! signature, its text markup, and the replies. No GREEN-API types here.
 
+pub mod blocks;
 pub mod form;
 pub mod reply;
 pub mod response_url;
