@@ -9,3 +9,4 @@ pub mod reply;
 pub mod response_url;
 pub mod signature;
 pub mod text;
+pub mod web_api;
