@@ -4,6 +4,7 @@
 
 pub mod blocks;
 pub mod form;
+pub mod locale;
 pub mod modal;
 pub mod reply;
 pub mod response_url;
