@@ -1,0 +1,172 @@
+//! What a user reads about a send, whichever door the command came in by:
+//! texts from the catalogue (`i18n`), laid out as a contact card in Block
+//! Kit, with a plain-text fallback that holds everything the card shows.
+//!
+//! Anything the channel reads is masked: the phone number (`+7 987
+//! ***-**-10`) and a personal WhatsApp chat id, which is a phone number too.
+
+use crate::command::SendContact;
+use crate::green_api::{GreenApiError, IdMessage};
+use crate::i18n::card::CardText;
+use crate::i18n::outcome::OutcomeText;
+use crate::i18n::{Language, Localized};
+use crate::slack::blocks::Card;
+use crate::slack::reply::{Reply, ResponseType, escape};
+
+/// Who reads a success: the whole channel (`in_channel`), or only the user
+/// who sent it (`ephemeral`). SLACK_SUCCESS_VISIBILITY chooses.
+pub type Visibility = ResponseType;
+
+/// The contact and where it went, as the messages below name them.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    pub send: &'a SendContact,
+    /// The chat's alias, when the user chose it by one; shown instead of the id.
+    pub chat_alias: Option<&'a str>,
+    /// The Slack user who sent it.
+    pub user_id: &'a str,
+}
+
+impl Sent<'_> {
+    fn chat(&self, masked: bool) -> String {
+        match self.chat_alias {
+            Some(alias) => alias.to_owned(),
+            None if masked => self.send.chat_id.for_log().to_string(),
+            None => self.send.chat_id.to_string(),
+        }
+    }
+
+    fn phone(&self, masked: bool) -> String {
+        let phone = self.send.contact.phone;
+        if masked { phone.masked() } else { phone.to_string() }
+    }
+}
+
+/// The success: a contact card, seen by the channel or by the user alone.
+pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visibility) -> Reply {
+    let masked = visibility == ResponseType::InChannel;
+    let contact = &sent.send.contact;
+    let (chat, phone) = (sent.chat(masked), sent.phone(masked));
+    let text = OutcomeText::Sent {
+        user: &escape(sent.user_id),
+        name: &escape(&contact.display_name()),
+        phone: &phone,
+        chat: &escape(&chat),
+        id: &escape(id.as_str()),
+    }
+    .localize(language);
+
+    let mut name = contact.first_name.as_str().to_owned();
+    if let Some(last) = &contact.last_name {
+        name.push(' ');
+        name.push_str(last.as_str());
+    }
+    let label = |t: CardText<'_>| t.localize(language);
+    let mut fields = vec![(label(CardText::NameLabel), name)];
+    if let Some(company) = &contact.company {
+        fields.push((label(CardText::CompanyLabel), company.as_str().to_owned()));
+    }
+    fields.push((label(CardText::PhoneLabel), phone));
+    fields.push((label(CardText::ChatLabel), chat));
+    let card = Card {
+        header: label(CardText::Header),
+        fields,
+        context: CardText::Context { user: &escape(sent.user_id), id: &escape(id.as_str()) }.localize(language),
+    };
+    let reply = match visibility {
+        ResponseType::InChannel => Reply::in_channel_markup(text),
+        ResponseType::Ephemeral => Reply::ephemeral_markup(text),
+    };
+    reply.with_blocks(card.blocks())
+}
+
+/// A failure, for the user alone.
+pub fn failed(language: Language, sent: Sent<'_>, error: &GreenApiError) -> Reply {
+    let name = sent.send.contact.display_name();
+    let chat = sent.chat(false);
+    let reason = error.localize(language);
+    let text = if error.may_have_been_sent() {
+        OutcomeText::NotConfirmed { name: &name, chat: &chat, reason: &reason }
+    } else {
+        OutcomeText::NotSent { name: &name, chat: &chat, reason: &reason }
+    };
+    Reply::ephemeral(&text.localize(language))
+}
+
+/// GREEN-API is slower than Slack waits: the result follows, or it cannot.
+pub fn sending(language: Language, sent: Sent<'_>, reply_follows: bool) -> Reply {
+    let name = sent.send.contact.display_name();
+    let chat = sent.chat(false);
+    Reply::ephemeral(&OutcomeText::Sending { name: &name, chat: &chat, reply_follows }.localize(language))
+}
+
+pub fn internal_error(language: Language) -> Reply {
+    Reply::ephemeral(&OutcomeText::InternalError.localize(language))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+    use crate::slack::blocks::check_message;
+
+    fn send(text: &str) -> SendContact {
+        match Command::parse_text(text) {
+            Ok(Command::Send(send)) => send,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn json(reply: &Reply) -> serde_json::Value {
+        serde_json::from_slice(&reply.to_json()).unwrap()
+    }
+
+    #[test]
+    fn a_card_in_the_channel_masks_the_phone_and_a_personal_chat() {
+        let send = send("79876543210@c.us +7 987 654-32-10 Ivan Ivanov \"Smith & Sons <Ltd>\"");
+        let id = IdMessage::new("BAE5F4886AD98765");
+        for language in Language::ALL {
+            let reply =
+                sent(language, Sent { send: &send, chat_alias: None, user_id: "U1" }, &id, ResponseType::InChannel);
+            let body = json(&reply);
+            assert_eq!(check_message(&body), Ok(()), "{body}");
+            assert_eq!(body["response_type"], "in_channel");
+            let all = body.to_string();
+            assert!(!all.contains("79876543210"), "{all}");
+            assert!(all.contains("+7 987 ***-**-10") && all.contains("79*******10@c.us"), "{all}");
+            assert!(body["text"].as_str().unwrap().contains("BAE5F4886AD98765"));
+            assert!(body["text"].as_str().unwrap().contains("Smith &amp; Sons &lt;Ltd&gt;"));
+            assert!(all.contains("<@U1>"));
+        }
+    }
+
+    #[test]
+    fn a_card_for_the_user_alone_shows_everything_and_an_alias_replaces_the_id() {
+        let send = send("120363043968066561@g.us 79876543210 Ivan");
+        let id = IdMessage::new("X1");
+        let reply = sent(
+            Language::Ru,
+            Sent { send: &send, chat_alias: Some("sales"), user_id: "U1" },
+            &id,
+            ResponseType::Ephemeral,
+        );
+        let body = json(&reply);
+        assert_eq!(check_message(&body), Ok(()));
+        assert_eq!(body["response_type"], "ephemeral");
+        let all = body.to_string();
+        assert!(all.contains("+79876543210") && all.contains("sales") && !all.contains("@g.us"), "{all}");
+        assert!(all.contains("Карточка контакта отправлена"), "{all}");
+    }
+
+    #[test]
+    fn failures_say_whether_the_contact_may_still_arrive() {
+        let send = send("10000000 79876543210 Ivan");
+        let sent_ = Sent { send: &send, chat_alias: None, user_id: "U1" };
+        let timeout = GreenApiError::Timeout { after: std::time::Duration::from_secs(10) };
+        let rejected = GreenApiError::Rejected { reason: "bad".into() };
+        assert!(failed(Language::En, sent_, &timeout).text.starts_with("No confirmation"));
+        assert!(failed(Language::En, sent_, &rejected).text.starts_with("Could not send"));
+        assert!(failed(Language::Ru, sent_, &rejected).text.starts_with("Не удалось отправить"));
+        assert_eq!(check_message(&json(&sending(Language::Ru, sent_, true))), Ok(()));
+    }
+}
