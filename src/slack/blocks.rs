@@ -251,10 +251,10 @@ fn check_element(problems: &mut Vec<String>, path: &str, element: &Value) {
     }
     match element["type"].as_str() {
         Some("plain_text_input") => {
-            if let Some(max) = element.get("max_length") {
-                if !max.as_u64().is_some_and(|m| (1..=MAX_INPUT_LENGTH).contains(&m)) {
-                    problems.push(format!("{path}.max_length: must be 1 to {MAX_INPUT_LENGTH}"));
-                }
+            if let Some(max) = element.get("max_length")
+                && !max.as_u64().is_some_and(|m| (1..=MAX_INPUT_LENGTH).contains(&m))
+            {
+                problems.push(format!("{path}.max_length: must be 1 to {MAX_INPUT_LENGTH}"));
             }
         }
         Some("static_select") => {
