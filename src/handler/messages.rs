@@ -108,10 +108,11 @@ pub fn internal_error(language: Language) -> Reply {
 mod tests {
     use super::*;
     use crate::command::Command;
+    use crate::handler::parse_text;
     use crate::slack::blocks::check_message;
 
     fn send(text: &str) -> SendContact {
-        match Command::parse_text(text) {
+        match parse_text(text) {
             Ok(Command::Send(send)) => send,
             other => panic!("{other:?}"),
         }

@@ -10,13 +10,15 @@
 //! idempotently: a second chat.postMessage would post the card twice.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep_until, timeout_at};
+
+use crate::http_client::{RetryPolicy, retry_after, starts_before};
 
 /// A bot token (`xoxb-…`). Secret: `Debug` shows nothing of it, and it only
 /// ever leaves this module in an Authorization header.
@@ -120,17 +122,18 @@ pub struct WebApi {
     /// Ends with `/`: method names are appended.
     base: reqwest::Url,
     token: BotToken,
-    first_backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl WebApi {
     /// `base` is SLACK_API_URL (`https://slack.com/api/`).
-    pub fn new(http: reqwest::Client, base: reqwest::Url, token: BotToken, first_backoff: Duration) -> Self {
+    /// `http` comes from [`crate::http_client::client_builder`].
+    pub fn new(http: reqwest::Client, base: reqwest::Url, token: BotToken, retry: RetryPolicy) -> Self {
         let mut base = base;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        Self { http, base, token, first_backoff }
+        Self { http, base, token, retry }
     }
 
     /// Opens the form for the command whose `trigger_id` Slack sent. The
@@ -213,7 +216,7 @@ impl WebApi {
         repeat: Repeat,
         deadline: Instant,
     ) -> Result<Value, WebApiError> {
-        let mut backoff = self.first_backoff;
+        let mut backoff = self.retry.backoff();
         let mut attempt = 1u32;
         loop {
             let request = build().header(AUTHORIZATION, self.authorization());
@@ -228,10 +231,8 @@ impl WebApi {
                 e if e.may_have_happened() => repeat == Repeat::Safe,
                 _ => false,
             };
-            let wait = retry_after.unwrap_or(backoff).max(backoff.min(Duration::from_secs(1)));
-            // Compared as durations: `now + wait` would overflow on an absurd
-            // Retry-After.
-            if !repeatable || wait >= deadline.saturating_duration_since(Instant::now()) {
+            let wait = backoff.next_wait(retry_after);
+            if !repeatable || !starts_before(wait, deadline) {
                 return Err(match error {
                     WebApiError::RateLimited { .. } => WebApiError::RateLimited { method },
                     other => other,
@@ -239,7 +240,6 @@ impl WebApi {
             }
             tracing::warn!(method, attempt, wait_ms = wait.as_millis() as u64, error = %error, "Slack Web API call failed; repeating it");
             sleep_until(Instant::now() + wait).await;
-            backoff = backoff.saturating_mul(2);
             attempt += 1;
         }
     }
@@ -269,7 +269,7 @@ impl WebApi {
         })?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+            let retry_after = retry_after(response.headers());
             return Err((WebApiError::RateLimited { method }, retry_after));
         }
         if !status.is_success() {
@@ -299,16 +299,6 @@ impl WebApi {
     }
 }
 
-/// Retry-After as seconds or an HTTP date.
-fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
-    let value = value.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
 /// A transport error without its URL, with the causes that say what went
 /// wrong. The token is in a header, never in the URL or the error.
 fn describe(e: &reqwest::Error) -> String {
@@ -334,7 +324,8 @@ mod tests {
     fn api(server: &MockServer) -> WebApi {
         let base = reqwest::Url::parse(&format!("{}/api/", server.uri())).unwrap();
         let token = BotToken::parse(SecretString::from(TOKEN)).unwrap();
-        WebApi::new(crate::tls::client_builder().build().unwrap(), base, token, Duration::from_millis(10))
+        let retry = RetryPolicy::new(Duration::from_millis(10), Duration::from_millis(100));
+        WebApi::new(crate::http_client::client_builder().build().unwrap(), base, token, retry)
     }
 
     fn soon() -> Instant {
