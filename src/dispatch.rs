@@ -23,9 +23,11 @@ use tracing::Instrument;
 
 use crate::command::SendContact;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
+use crate::i18n::Language;
+use crate::messages::{self, Sent};
 use crate::metrics::Metrics;
 use crate::outcome::Outcome;
-use crate::slack::reply::{Reply, escape};
+use crate::slack::reply::{Reply, ResponseType};
 use crate::slack::response_url::{ResponseUrl, ResponseUrlPoster};
 
 /// Who asked, where: for the reply text and the log line.
@@ -45,6 +47,16 @@ pub struct Job {
     /// missing or on a host this service does not follow.
     pub response_url: Option<ResponseUrl>,
     pub received_at: Instant,
+    /// The language of the replies.
+    pub language: Language,
+    /// Who sees a success: the channel or the sender alone.
+    pub visibility: ResponseType,
+}
+
+impl Job {
+    fn sent(&self) -> Sent<'_> {
+        Sent { send: &self.send, chat_alias: None, user_id: &self.requester.user_id }
+    }
 }
 
 #[derive(Clone)]
@@ -71,22 +83,18 @@ impl Dispatcher {
         Self { green_api, poster, metrics, ack_budget, tracker, runtime }
     }
 
+    /// How long a request may wait before Slack must have its answer.
+    pub fn ack_budget(&self) -> Duration {
+        self.ack_budget
+    }
+
     /// Sends the contact and returns the reply for Slack's request: the
     /// outcome if it came within the ack budget, else a "sending" notice.
     pub async fn dispatch(&self, job: Job) -> Reply {
         let (tx, mut rx) = oneshot::channel::<Reply>();
         let job_received_at = job.received_at;
-        let sending = Reply::ephemeral(&format!(
-            "Sending the contact card of {} to chat {}… GREEN-API is taking a while; {}",
-            job.send.contact.display_name(),
-            job.send.chat_id,
-            if job.response_url.is_some() {
-                "the result will appear here."
-            } else {
-                "this request has no reply address the bot may use, so the result will not appear here. Ask \
-                 the bot's admin, who can find it in the log."
-            }
-        ));
+        let sending = messages::sending(job.language, job.sent(), job.response_url.is_some());
+        let language = job.language;
         let green_api = Arc::clone(&self.green_api);
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
@@ -114,7 +122,7 @@ impl Dispatcher {
         // its body took to come in and be checked.
         match tokio::time::timeout_at(job_received_at + self.ack_budget, &mut rx).await {
             Ok(Ok(reply)) => reply,
-            Ok(Err(_)) => Reply::ephemeral("Something went wrong inside the bot; the contact may not have been sent."),
+            Ok(Err(_)) => messages::internal_error(language),
             Err(_) => {
                 // Closing first means a result that lands from now on goes to
                 // response_url, and one that already landed is taken here.
@@ -122,6 +130,28 @@ impl Dispatcher {
                 rx.try_recv().unwrap_or(sending)
             }
         }
+    }
+
+    /// Sends the contact in a tracked task and hands its outcome to
+    /// `deliver`; returns at once. For a form, whose outcome Slack does not
+    /// wait for: it is posted through the Web API instead.
+    pub fn spawn_send<F, Fut>(&self, job: Job, deliver: F)
+    where
+        F: FnOnce(Job, Result<IdMessage, GreenApiError>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let green_api = Arc::clone(&self.green_api);
+        let metrics = Arc::clone(&self.metrics);
+        self.tracker.spawn_on(
+            async move {
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                metrics.command(Outcome::of(&result));
+                log_outcome(&job, &result, "web_api");
+                deliver(job, result).await;
+            }
+            .instrument(tracing::Span::current()),
+            &self.runtime,
+        );
     }
 }
 
@@ -170,24 +200,12 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
     }
 }
 
-/// The reply for a finished call: in the channel on success, to the user
-/// alone on failure.
+/// The reply for a finished call: a contact card on success (seen by the
+/// channel or the sender, as configured), the reason to the user alone on
+/// failure.
 pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Reply {
-    let name = job.send.contact.display_name();
     match result {
-        Ok(id) => Reply::in_channel_markup(format!(
-            "<@{user}> sent the contact card of {name} to chat {chat}. GREEN-API message id: {id}",
-            user = escape(&job.requester.user_id),
-            name = escape(&name),
-            chat = escape(job.send.chat_id.as_str()),
-            id = escape(id.as_str()),
-        )),
-        Err(e) if e.may_have_been_sent() => Reply::ephemeral(&format!(
-            "No confirmation that the contact card of {name} reached chat {}. {e}",
-            job.send.chat_id
-        )),
-        Err(e) => {
-            Reply::ephemeral(&format!("Could not send the contact card of {name} to chat {}. {e}", job.send.chat_id))
-        }
+        Ok(id) => messages::sent(job.language, job.sent(), id, job.visibility),
+        Err(e) => messages::failed(job.language, job.sent(), e),
     }
 }

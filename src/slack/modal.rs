@@ -20,6 +20,12 @@ use super::blocks::{
 /// The view's `callback_id`: how a submission is recognised as this form.
 pub const CALLBACK_ID: &str = "sendcontact";
 
+/// A submission carries the whole view back, URL-encoded, and a request from
+/// Slack may have 16 KiB; the form itself takes about 5 KiB in Russian. A
+/// menu whose entries would take more than this becomes a text field, where
+/// the same names can be typed.
+pub const MAX_MENU_BYTES: usize = 8 * 1024;
+
 /// One input of the form. Its `id` is both the block_id and the action_id,
 /// so the submission and any error refer to it by the same name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,21 +93,16 @@ impl Form {
 
 fn input_block(input: &Input) -> Block {
     let placeholder = Some(Text::plain(truncate(&input.placeholder, MAX_PLACEHOLDER_CHARS)));
-    // A menu holds at most 100 entries; past that the user types the name.
-    let element = if !input.choices.is_empty() && input.choices.len() <= MAX_OPTIONS {
-        Element::StaticSelect {
-            action_id: input.id.to_owned(),
-            placeholder,
-            options: input
-                .choices
-                .iter()
-                .filter(|c| c.value.chars().count() <= MAX_OPTION_VALUE_CHARS && !c.value.is_empty())
-                .map(|c| SelectOption {
-                    text: Text::plain(truncate(&c.label, MAX_OPTION_TEXT_CHARS)),
-                    value: c.value.clone(),
-                })
-                .collect(),
-        }
+    let options: Vec<SelectOption> = input
+        .choices
+        .iter()
+        .filter(|c| c.value.chars().count() <= MAX_OPTION_VALUE_CHARS && !c.value.is_empty())
+        .map(|c| SelectOption { text: Text::plain(truncate(&c.label, MAX_OPTION_TEXT_CHARS)), value: c.value.clone() })
+        .collect();
+    // A menu holds at most 100 entries, and must leave the submission within
+    // Slack's request size; past that the user types the name.
+    let element = if !options.is_empty() && options.len() <= MAX_OPTIONS && encoded_len(&options) <= MAX_MENU_BYTES {
+        Element::StaticSelect { action_id: input.id.to_owned(), placeholder, options }
     } else {
         Element::PlainTextInput { action_id: input.id.to_owned(), placeholder, max_length: input.max_length }
     };
@@ -112,6 +113,12 @@ fn input_block(input: &Input) -> Block {
         hint: input.hint.as_ref().map(|h| Text::plain(truncate(h, MAX_HINT_CHARS))),
         optional: input.optional,
     }
+}
+
+/// How many bytes `options` take in a URL-encoded submission.
+fn encoded_len(options: &[SelectOption]) -> usize {
+    let json = serde_json::to_string(options).unwrap_or_default();
+    json.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) { 1 } else { 3 }).sum()
 }
 
 /// An interaction payload (the `payload` field of a POST to the
@@ -297,6 +304,9 @@ mod tests {
         let view = form(chats(101)).view();
         assert_eq!(check_modal(&view), Ok(()));
         assert_eq!(view["blocks"][0]["element"]["type"], "plain_text_input");
+        let long = (0..60).map(|i| Choice { label: format!("Отдел продаж {i:03}"), value: format!("c{i}") }).collect();
+        let view = form(long).view();
+        assert_eq!(view["blocks"][0]["element"]["type"], "plain_text_input", "too large for a submission");
     }
 
     #[test]

@@ -98,6 +98,8 @@ fn upstream_and_reply(c: &mut Criterion) {
         },
         response_url: Some(response_url),
         received_at: tokio::time::Instant::now(),
+        language: slack_sendcontact::i18n::Language::En,
+        visibility: slack_sendcontact::slack::reply::ResponseType::InChannel,
     };
     let sent = Ok(IdMessage::new("BAE5F4886B1D9A42"));
     let failed = Err(GreenApiError::ServerError { status: 500 });
