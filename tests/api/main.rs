@@ -7,5 +7,6 @@ mod health;
 mod helpers;
 mod hostile;
 mod metrics;
+mod modal;
 mod slack_commands;
 mod upstream_errors;
