@@ -19,7 +19,10 @@ pub async fn language_for(state: &AppState, user_id: &str, received_at: Instant)
         (ReplyLanguage::Fixed(language), _) => language,
         (ReplyLanguage::Auto, None) => Language::En,
         (ReplyLanguage::Auto, Some(bot)) => {
-            let locale = bot.locales.locale(user_id, received_at + LOCALE_WAIT).await;
+            // Never more than half the ack budget: the send, or views.open,
+            // needs the rest.
+            let wait = LOCALE_WAIT.min(state.dispatcher.ack_budget() / 2);
+            let locale = bot.locales.locale(user_id, received_at + wait).await;
             locale.map_or(Language::En, |l| Language::from_locale(&l))
         }
     }

@@ -56,14 +56,21 @@ impl Localized for CommandError {
             (CommandError::Missing(name), En) => format!("<{name}> is missing."),
             (CommandError::Missing(name), Ru) => format!("Не хватает аргумента <{}>.", argument_ru(name)),
             (CommandError::ChatId { given, reason }, En) => format!("chatId `{given}` {}.", reason.localize(En)),
+            (CommandError::ChatId { reason: ChatIdError::Empty, .. }, Ru) => "chatId не может быть пустым.".to_owned(),
             (CommandError::ChatId { given, reason }, Ru) => format!("chatId `{given}`: {}.", reason.localize(Ru)),
             (CommandError::Phone { given, reason }, En) => format!("phone `{given}` {}.", reason.localize(En)),
+            (CommandError::Phone { reason: PhoneNumberError::Empty, .. }, Ru) => "Телефон не указан.".to_owned(),
             (CommandError::Phone { given, reason }, Ru) => format!("Телефон `{given}`: {}.", reason.localize(Ru)),
             (CommandError::FirstName(reason), En) => format!("firstName {}.", reason.localize(En)),
+            (CommandError::FirstName(ContactTextError::Empty), Ru) => "Имя не может быть пустым.".to_owned(),
             (CommandError::FirstName(reason), Ru) => format!("Имя: {}.", reason.localize(Ru)),
             (CommandError::LastName(reason), En) => format!("lastName {}.", reason.localize(En)),
+            (CommandError::LastName(ContactTextError::Empty), Ru) => "Фамилия не может быть пустой.".to_owned(),
             (CommandError::LastName(reason), Ru) => format!("Фамилия: {}.", reason.localize(Ru)),
             (CommandError::Company(reason), En) => format!("company {}.", reason.localize(En)),
+            (CommandError::Company(ContactTextError::Empty), Ru) => {
+                "Название компании не может быть пустым.".to_owned()
+            }
             (CommandError::Company(reason), Ru) => format!("Компания: {}.", reason.localize(Ru)),
         }
     }
@@ -122,10 +129,7 @@ impl Localized for ChatIdError {
                 .to_owned(),
             (ChatIdError::TooLong(n), En) => format!("has {n} digits: a chat id has at most 20"),
             (ChatIdError::TooLong(n), Ru) => {
-                format!(
-                    "в нём {n} {}, а в идентификаторе чата их не больше 20",
-                    ru_plural(*n, "цифра", "цифры", "цифр")
-                )
+                format!("{n} {}, а в идентификаторе чата их не больше 20", ru_plural(*n, "цифра", "цифры", "цифр"))
             }
         }
     }
@@ -141,13 +145,13 @@ impl Localized for PhoneNumberError {
                 format!("contains `{c}`: use only digits, optionally with + ( ) - . and spaces")
             }
             (PhoneNumberError::BadCharacter(c), Ru) => {
-                format!("недопустимый символ `{c}`: нужны цифры, кроме них можно только + ( ) - . и пробелы")
+                format!("недопустимый символ `{c}` — допустимы только цифры, а также + ( ) - . и пробелы")
             }
             (PhoneNumberError::BadLength(n), En) => {
                 format!("has {n} digits: a phone number has 7 to 15 digits, country code included")
             }
             (PhoneNumberError::BadLength(n), Ru) => format!(
-                "в нём {n} {}, а в номере телефона вместе с кодом страны должно быть от 7 до 15",
+                "{n} {}, а в номере телефона вместе с кодом страны их должно быть от 7 до 15",
                 ru_plural(*n, "цифра", "цифры", "цифр")
             ),
             (PhoneNumberError::LeadingZero, En) => "starts with 0: write it in international format with the \
@@ -168,13 +172,13 @@ impl Localized for ContactTextError {
             (ContactTextError::Empty, Ru) => "пусто".to_owned(),
             (ContactTextError::TooLong(n), En) => format!("has {n} characters: at most 256 are allowed"),
             (ContactTextError::TooLong(n), Ru) => {
-                format!("в нём {n} {}, а можно не больше 256", ru_plural(*n, "символ", "символа", "символов"))
+                format!("{n} {}, а можно не больше 256", ru_plural(*n, "символ", "символа", "символов"))
             }
             (ContactTextError::ControlCharacter(code), En) => {
                 format!("contains a control character (U+{code:04X}): remove it and try again")
             }
             (ContactTextError::ControlCharacter(code), Ru) => {
-                format!("в тексте есть управляющий символ (U+{code:04X}): уберите его и попробуйте снова")
+                format!("есть управляющий символ (U+{code:04X}): уберите его и попробуйте снова")
             }
         }
     }
@@ -243,7 +247,7 @@ mod tests {
         let error = CommandError::Phone { given: "123".into(), reason: PhoneNumberError::BadLength(3) };
         assert_eq!(
             error.localize(Language::Ru),
-            "Телефон `123`: в нём 3 цифры, а в номере телефона вместе с кодом страны должно быть от 7 до 15."
+            "Телефон `123`: 3 цифры, а в номере телефона вместе с кодом страны их должно быть от 7 до 15."
         );
         assert_eq!(CommandError::Missing("firstName").localize(Language::Ru), "Не хватает аргумента <имя>.");
     }
