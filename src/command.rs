@@ -267,6 +267,20 @@ mod tests {
 
     proptest! {
         #[test]
+        fn no_form_panics(values in proptest::collection::vec("\\PC{0,30}", 5)) {
+            let fields = Fields {
+                chat_id: &values[0],
+                phone: &values[1],
+                first_name: &values[2],
+                last_name: &values[3],
+                company: &values[4],
+            };
+            if let Err(errors) = SendContact::from_fields(&fields) {
+                prop_assert!(!errors.is_empty());
+            }
+        }
+
+        #[test]
         fn no_word_list_panics(words in proptest::collection::vec("\\PC{0,20}", 0..8)) {
             let _ = Command::parse(&words);
         }

@@ -160,6 +160,41 @@ mod tests {
     }
 
     #[test]
+    fn every_reply_fits_block_kit_with_the_longest_values() {
+        use crate::command::{Fields, SendContact};
+        let long = "Ж".repeat(crate::domain::MAX_TEXT_CHARS);
+        let fields = Fields {
+            chat_id: "11001234567-1581234048@g.us",
+            phone: "123456789012345",
+            first_name: &long,
+            last_name: &long,
+            company: &long,
+        };
+        let send = SendContact::from_fields(&fields).unwrap();
+        let sent_ = Sent { send: &send, chat_alias: Some(&long), user_id: "U0123456789" };
+        let id = IdMessage::new("B".repeat(64));
+        let errors = [
+            GreenApiError::Rejected { reason: "r".repeat(300) },
+            GreenApiError::Timeout { after: std::time::Duration::from_secs(10) },
+            GreenApiError::QuotaExceeded { detail: Some("q".repeat(300)) },
+        ];
+        for language in Language::ALL {
+            let mut replies = vec![
+                sent(language, sent_, &id, ResponseType::InChannel),
+                sent(language, sent_, &id, ResponseType::Ephemeral),
+                sending(language, sent_, true),
+                sending(language, sent_, false),
+                internal_error(language),
+            ];
+            replies.extend(errors.iter().map(|e| failed(language, sent_, e)));
+            for reply in replies {
+                let body = json(&reply);
+                assert_eq!(check_message(&body), Ok(()), "{body}");
+            }
+        }
+    }
+
+    #[test]
     fn failures_say_whether_the_contact_may_still_arrive() {
         let send = send("10000000 79876543210 Ivan");
         let sent_ = Sent { send: &send, chat_alias: None, user_id: "U1" };

@@ -350,6 +350,22 @@ mod tests {
         assert!(Interaction::parse("[1]").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_payload_panics(payload in "\\PC*") {
+            let _ = Interaction::parse(&payload);
+        }
+
+        #[test]
+        fn no_value_panics(value in "\\PC*", metadata in "\\PC*") {
+            let payload = json!({
+                "type": "view_submission",
+                "view": {"private_metadata": metadata, "state": {"values": {"phone": {"phone": {"value": value}}}}}
+            });
+            let _ = Interaction::parse(&payload.to_string());
+        }
+    }
+
     #[test]
     fn field_errors_answer_as_slack_expects() {
         let answer = errors_response(&[("phone", "Enter the phone number.".into())]);
