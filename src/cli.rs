@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::command::{Command, usage};
+use crate::command::Command;
 use crate::config::{self, AdminConfig, FromEnv, ListenAddress, ServeConfig};
 use crate::green_api::{GreenApiClient, state_advice};
+use crate::i18n::command::Usage;
+use crate::i18n::{Language, Localized};
 use crate::metrics::Metrics;
 use crate::startup::Application;
 use crate::telemetry;
@@ -138,12 +140,12 @@ fn send(args: &[String]) -> ExitCode {
     let send = match Command::parse(args) {
         Ok(Command::Send(send)) => send,
         Ok(Command::Help) => {
-            println!("{}", usage("slack-sendcontact send"));
+            println!("{}", terminal_usage());
             // `send help` asked for this; a bare `send` forgot its arguments.
             return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
         }
         Err(e) => {
-            eprintln!("slack-sendcontact: {e}.\n\n{}", usage("slack-sendcontact send"));
+            eprintln!("slack-sendcontact: {e}.\n\n{}", terminal_usage());
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -209,4 +211,10 @@ fn probe(address: SocketAddr) -> std::io::Result<bool> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
     Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+}
+
+/// The command's usage as the terminal calls it; a terminal reads English,
+/// like the logs.
+fn terminal_usage() -> String {
+    Usage { invocation: "slack-sendcontact send", form: false }.localize(Language::En)
 }

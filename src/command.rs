@@ -184,20 +184,6 @@ pub fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
     ContactText::parse_optional(given).map_err(CommandError::Company)
 }
 
-/// How to call the command, for a reply or `--help`. `invocation` is how the
-/// user started it: `/sendcontact` in Slack, `slack-sendcontact send` in a
-/// terminal.
-pub fn usage(invocation: &str) -> String {
-    format!(
-        "Send a contact card to a Telegram, WhatsApp or MAX chat:\n\
-         `{invocation} <chatId> <phone> <firstName> [lastName] [company]`\n\
-         • chatId: a chat id such as 10000000 (groups: -10000000000000), or 79876543210@c.us, …@g.us, …@lid\n\
-         • phone: 7 to 15 digits with the country code, e.g. +7 987 654-32-10\n\
-         • put names with spaces in quotes, \"Anna Maria\" or “Anna Maria”; words after lastName form the company\n\
-         Example: `{invocation} 10000000 +79876543210 Иван Иванов \"ООО Ромашка\"`"
-    )
-}
-
 /// A word that can only be a piece of a phone number.
 fn is_phone_fragment(word: &str) -> bool {
     !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')' | '-' | '.'))

@@ -5,10 +5,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use slack_sendcontact::command::{Command, usage};
+use slack_sendcontact::command::Command;
 use slack_sendcontact::dispatch::{Job, Requester, outcome_reply};
 use slack_sendcontact::green_api::{GreenApiError, IdMessage, send_contact_body};
 use slack_sendcontact::handler::parse_text;
+use slack_sendcontact::i18n::command::Usage;
+use slack_sendcontact::i18n::{Language, Localized};
 use slack_sendcontact::slack::form::{SlashCommandForm, is_ssl_check};
 use slack_sendcontact::slack::reply::Reply;
 use slack_sendcontact::slack::response_url::ResponseUrl;
@@ -110,7 +112,10 @@ fn upstream_and_reply(c: &mut Criterion) {
         b.iter(|| outcome_reply(black_box(&job), black_box(&failed)).to_json())
     });
     c.bench_function("help reply: usage + Reply::ephemeral + to_json", |b| {
-        b.iter(|| Reply::ephemeral(&usage(black_box("/sendcontact"))).to_json())
+        b.iter(|| {
+            let usage = Usage { invocation: black_box("/sendcontact"), form: false };
+            Reply::ephemeral(&usage.localize(Language::En)).to_json()
+        })
     });
 }
 
