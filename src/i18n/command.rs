@@ -232,14 +232,32 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
 mod tests {
     use super::*;
 
+    /// The terminal shows `Display`; a user reading English reads the same
+    /// words, whichever door the command came in by.
     #[test]
-    fn english_reasons_read_as_the_command_has_always_written_them() {
-        let error = CommandError::Phone { given: "12ab".into(), reason: PhoneNumberError::BadCharacter('a') };
-        assert_eq!(error.localize(Language::En), format!("{error}."));
-        let error = CommandError::ChatId { given: "ten".into(), reason: ChatIdError::Unrecognised };
-        assert_eq!(error.localize(Language::En), format!("{error}."));
-        let error = CommandError::Missing("phone");
-        assert_eq!(error.localize(Language::En), format!("{error}."));
+    fn english_reasons_are_the_errors_own_words() {
+        let text_errors =
+            [ContactTextError::Empty, ContactTextError::TooLong(300), ContactTextError::ControlCharacter(7)];
+        let mut errors = vec![CommandError::Missing("chatId"), CommandError::Missing("phone")];
+        for reason in [ChatIdError::Empty, ChatIdError::Unrecognised, ChatIdError::TooLong(21)] {
+            errors.push(CommandError::ChatId { given: "x".into(), reason });
+        }
+        for reason in [
+            PhoneNumberError::Empty,
+            PhoneNumberError::BadCharacter('a'),
+            PhoneNumberError::BadLength(3),
+            PhoneNumberError::LeadingZero,
+        ] {
+            errors.push(CommandError::Phone { given: "x".into(), reason });
+        }
+        for reason in text_errors {
+            errors.push(CommandError::FirstName(reason.clone()));
+            errors.push(CommandError::LastName(reason.clone()));
+            errors.push(CommandError::Company(reason));
+        }
+        for error in errors {
+            assert_eq!(error.localize(Language::En), format!("{error}."));
+        }
     }
 
     #[test]
