@@ -9,6 +9,7 @@
 //! the user alone, and where the bot may not post there, into the user's
 //! direct messages with the app.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -110,15 +111,18 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
     };
     let job = Job { send, requester, response_url: None, received_at, language, visibility: state.success_visibility };
     let web_api = bot.web_api.clone();
+    let metrics = Arc::clone(&state.metrics);
     state.dispatcher.spawn_send(job, move |job, result| async move {
-        post_outcome(&web_api, &job, &result).await;
+        let delivered = post_outcome(&web_api, &job, &result).await;
+        metrics.deferred_delivery(delivered);
     });
     None
 }
 
-/// Posts the outcome where the user will see it; at error level, with all a
-/// person needs to tell the user by hand, when Slack cannot be reached.
-async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenApiError>) {
+/// Posts the outcome where the user will see it; says whether it got there.
+/// Logs at error level, with all a person needs to tell the user by hand,
+/// when Slack cannot be reached.
+async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenApiError>) -> bool {
     let deadline = Instant::now() + POST_BUDGET;
     let r = &job.requester;
     let sent = Sent { send: &job.send, chat_alias: None, user_id: &r.user_id };
@@ -131,11 +135,11 @@ async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenA
         ResponseType::Ephemeral => api.post_ephemeral(&r.channel_id, &r.user_id, &reply.message(), deadline).await,
     };
     let error = match posted {
-        Ok(()) => return,
+        Ok(()) => return true,
         Err(e) if e.may_not_post_there() => {
             tracing::info!(error = %e, "may not post where the form was opened; sending the outcome as a direct message");
             match post_direct(api, job, result, deadline).await {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(e) => e,
             }
         }
@@ -148,6 +152,7 @@ async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenA
         error = %error,
         "could not post the form's outcome to Slack; tell the user by hand"
     );
+    false
 }
 
 /// The outcome in the user's direct messages with the app, which only they
