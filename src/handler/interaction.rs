@@ -77,7 +77,8 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
         // Not a form this process opened (or the bot token is gone): its
         // outcome would have nowhere to go.
         log(Outcome::InvalidArguments, "form_out_of_date");
-        let text = OutcomeText::FormOutOfDate { invocation: "/sendcontact" }.localize(language);
+        let invocation = submission.metadata.as_ref().and_then(|m| m.invocation.as_deref()).unwrap_or("/sendcontact");
+        let text = OutcomeText::FormOutOfDate { invocation }.localize(language);
         return Some(errors_response(&[(chat_field, text)]));
     };
 
