@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod outcome;
 mod routes;
 pub mod slack;
+pub mod socket_mode;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -1,0 +1,199 @@
+//! Envelopes delivered more than once are handled once.
+//!
+//! Slack delivers an envelope again when it did not see our acknowledgement
+//! in time: the connection dropped before the ack went out, or it went out on
+//! a connection Slack was retiring. The repeat must not send the contact a
+//! second time, yet it must be acknowledged, ideally with the same answer, so
+//! the user still sees the reply. Each first delivery leaves a slot that its
+//! answer fills; a repeat waits for that answer.
+//!
+//! Bounded by count: Slack retries within minutes, and a few thousand
+//! deliveries cover that at any rate GREEN-API allows.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::envelope::Envelope;
+
+/// The answer an envelope was acknowledged with: `None` while it is being
+/// worked out, then `Some(answer)`, where the answer itself may be empty.
+type Answer = Option<Option<Value>>;
+
+pub struct Deliveries {
+    inner: Mutex<Inner>,
+    capacity: usize,
+}
+
+struct Inner {
+    answers: HashMap<String, watch::Receiver<Answer>>,
+    /// Keys of each remembered delivery, oldest first.
+    order: VecDeque<Vec<String>>,
+}
+
+/// What to do with an envelope.
+pub enum Delivery {
+    /// Not seen before: handle it, then fill the slot.
+    First(AnswerSlot),
+    /// Seen before: acknowledge with the earlier answer.
+    Repeat(EarlierAnswer),
+}
+
+/// Where the first delivery's answer goes. Dropping it unfilled (a handler
+/// that failed) lets repeats be acknowledged without an answer.
+pub struct AnswerSlot(watch::Sender<Answer>);
+
+impl AnswerSlot {
+    pub fn fill(self, answer: Option<Value>) {
+        // Nobody waiting is fine: the value stays for later repeats.
+        self.0.send_replace(Some(answer));
+    }
+}
+
+pub struct EarlierAnswer(watch::Receiver<Answer>);
+
+impl EarlierAnswer {
+    /// The first delivery's answer, waiting up to `wait` for it; `None` if it
+    /// did not come in time or never will.
+    pub async fn answer(mut self, wait: Duration) -> Option<Value> {
+        match tokio::time::timeout(wait, self.0.wait_for(Option::is_some)).await {
+            Ok(Ok(answer)) => answer.clone().flatten(),
+            _ => None,
+        }
+    }
+}
+
+impl Deliveries {
+    pub fn new(capacity: usize) -> Self {
+        Self { inner: Mutex::new(Inner { answers: HashMap::new(), order: VecDeque::new() }), capacity: capacity.max(1) }
+    }
+
+    /// Records the envelope, or finds the delivery it repeats.
+    pub fn register(&self, envelope: &Envelope) -> Delivery {
+        let keys = envelope.delivery_keys();
+        // A poisoned lock only means another task panicked mid-insert; the
+        // map is still consistent enough to answer from.
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(earlier) = keys.iter().find_map(|key| inner.answers.get(key)) {
+            return Delivery::Repeat(EarlierAnswer(earlier.clone()));
+        }
+        let (slot, answer) = watch::channel(None);
+        for key in &keys {
+            inner.answers.insert(key.clone(), answer.clone());
+        }
+        inner.order.push_back(keys);
+        while inner.order.len() > self.capacity {
+            if let Some(oldest) = inner.order.pop_front() {
+                for key in oldest {
+                    inner.answers.remove(&key);
+                }
+            }
+        }
+        Delivery::First(AnswerSlot(slot))
+    }
+
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        self.inner.lock().unwrap().order.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::socket_mode::envelope::EnvelopeKind;
+
+    fn envelope(id: &str, trigger_id: Option<&str>, retry_attempt: u64) -> Envelope {
+        let mut payload = json!({"text": "10000000 79876543210 Ivan"});
+        if let Some(trigger_id) = trigger_id {
+            payload["trigger_id"] = json!(trigger_id);
+        }
+        Envelope {
+            envelope_id: id.into(),
+            kind: EnvelopeKind::SlashCommands,
+            payload,
+            accepts_response_payload: true,
+            retry_attempt,
+        }
+    }
+
+    fn first(delivery: Delivery) -> AnswerSlot {
+        match delivery {
+            Delivery::First(slot) => slot,
+            Delivery::Repeat(_) => panic!("expected a first delivery"),
+        }
+    }
+
+    fn repeat(delivery: Delivery) -> EarlierAnswer {
+        match delivery {
+            Delivery::Repeat(earlier) => earlier,
+            Delivery::First(_) => panic!("expected a repeat"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_envelope_again_gets_the_first_answer() {
+        let deliveries = Deliveries::new(16);
+        let slot = first(deliveries.register(&envelope("e1", Some("t1"), 0)));
+        slot.fill(Some(json!({"text": "sent"})));
+        let earlier = repeat(deliveries.register(&envelope("e1", Some("t1"), 1)));
+        assert_eq!(earlier.answer(Duration::from_secs(5)).await, Some(json!({"text": "sent"})));
+    }
+
+    #[tokio::test]
+    async fn a_retry_in_a_new_envelope_is_known_by_its_trigger_id() {
+        let deliveries = Deliveries::new(16);
+        let _slot = first(deliveries.register(&envelope("e1", Some("t1"), 0)));
+        let _ = repeat(deliveries.register(&envelope("e2", Some("t1"), 1)));
+        // Another command is another delivery.
+        let _ = first(deliveries.register(&envelope("e3", Some("t2"), 0)));
+        let _ = first(deliveries.register(&envelope("e4", None, 0)));
+    }
+
+    #[tokio::test]
+    async fn a_repeat_waits_for_an_answer_still_being_worked_out() {
+        let deliveries = Deliveries::new(16);
+        let slot = first(deliveries.register(&envelope("e1", None, 0)));
+        let earlier = repeat(deliveries.register(&envelope("e1", None, 1)));
+        let waiting = tokio::spawn(earlier.answer(Duration::from_secs(60)));
+        tokio::task::yield_now().await;
+        slot.fill(Some(json!("late")));
+        assert_eq!(waiting.await.unwrap(), Some(json!("late")));
+    }
+
+    #[tokio::test]
+    async fn a_repeat_of_a_failed_or_slow_delivery_is_acknowledged_without_an_answer() {
+        let deliveries = Deliveries::new(16);
+        let slot = first(deliveries.register(&envelope("e1", None, 0)));
+        drop(slot);
+        assert_eq!(repeat(deliveries.register(&envelope("e1", None, 1))).answer(Duration::from_secs(60)).await, None);
+
+        let _slot = first(deliveries.register(&envelope("e2", None, 0)));
+        let earlier = repeat(deliveries.register(&envelope("e2", None, 1)));
+        assert_eq!(earlier.answer(Duration::ZERO).await, None);
+    }
+
+    #[tokio::test]
+    async fn an_empty_answer_is_an_answer() {
+        let deliveries = Deliveries::new(16);
+        first(deliveries.register(&envelope("e1", None, 0))).fill(None);
+        assert_eq!(repeat(deliveries.register(&envelope("e1", None, 1))).answer(Duration::from_secs(60)).await, None);
+    }
+
+    #[tokio::test]
+    async fn memory_is_bounded_and_the_oldest_are_forgotten_first() {
+        let deliveries = Deliveries::new(3);
+        for i in 0..10 {
+            first(deliveries.register(&envelope(&format!("e{i}"), Some(&format!("t{i}")), 0))).fill(None);
+        }
+        assert_eq!(deliveries.remembered(), 3);
+        let _ = repeat(deliveries.register(&envelope("e9", None, 1)));
+        let _ = repeat(deliveries.register(&envelope("x", Some("t7"), 1)));
+        let _ = first(deliveries.register(&envelope("e0", Some("t0"), 1)));
+    }
+}
