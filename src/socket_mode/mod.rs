@@ -277,3 +277,6 @@ fn retire_later(tasks: &TaskTracker, token: CancellationToken, after: Duration) 
         }
     });
 }
+
+#[cfg(test)]
+mod tests;
