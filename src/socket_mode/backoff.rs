@@ -1,6 +1,8 @@
 //! How long to wait before the next connection attempt: exponential, capped,
 //! with jitter so that many replicas that lost Slack at the same moment do
-//! not come back at the same moment too.
+//! not come back at the same moment too. Unlike http_client's RetryPolicy,
+//! which spaces the retries of one request, this paces a process-long
+//! reconnect loop, where many replicas retrying in step is the risk.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;

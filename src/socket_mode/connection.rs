@@ -55,7 +55,8 @@ async fn connect_unbounded(url: &Url) -> Result<Socket, String> {
     // Acks are small and should leave at once.
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Io> = if url.scheme() == "wss" {
-        let config = crate::tls::client_config().ok_or("TLS could not be set up (no usable root certificates)")?;
+        let config =
+            crate::http_client::client_config().ok_or("TLS could not be set up (no usable root certificates)")?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
             .await

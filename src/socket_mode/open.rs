@@ -9,13 +9,14 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
 /// One call that takes longer than this has failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// `xapp-…`: the app-level token with `connections:write`. A secret: `Debug`
 /// hides it, and no error carries it.
@@ -89,7 +90,7 @@ struct Answer {
 impl ConnectionOpener {
     /// `api_url` is SLACK_API_URL, ending in `/`.
     pub fn new(api_url: &Url, token: AppToken) -> Result<Self, reqwest::Error> {
-        let http = crate::tls::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
+        let http = crate::http_client::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
         let endpoint = api_url.join("apps.connections.open").unwrap_or_else(|_| api_url.clone());
         Ok(Self { http, endpoint, token })
     }
@@ -108,11 +109,8 @@ impl ConnectionOpener {
             Ok(Ok(response)) => response,
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-            .map(|secs| Duration::from_secs(secs.min(3600)));
+        // Capped: a broken header must not park Socket Mode for days.
+        let retry_after = crate::http_client::retry_after(response.headers()).map(|wait| wait.min(MAX_RETRY_AFTER));
         match status {
             StatusCode::OK => {}
             StatusCode::TOO_MANY_REQUESTS => {
