@@ -14,6 +14,7 @@ use crate::green_api::{GreenApiClient, state_advice};
 use crate::i18n::command::Usage;
 use crate::i18n::{Language, Localized};
 use crate::metrics::Metrics;
+use crate::socket_mode::{AppToken, ConnectionOpener, OpenError};
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -35,10 +36,12 @@ pub struct Cli {
 pub enum Subcommand {
     /// Serve Slack commands on HOST:PORT (the default)
     Serve,
-    /// Check the GREEN-API instance: its state and type; exit 0 only when it is authorized
+    /// Check the GREEN-API instance (state and type) and SLACK_APP_TOKEN if set; exit 0 only when all is well
     #[command(long_about = "Calls GREEN-API getStateInstance and getSettings with the configured GREEN_API_URL, \
         GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, and says in plain words whether the instance can send, \
-        and what to do if not. Exits 0 only when the instance is authorized. SLACK_SIGNING_SECRET is not needed.")]
+        and what to do if not. With SLACK_APP_TOKEN set, also asks Slack (apps.connections.open) whether the token \
+        opens Socket Mode connections. Exits 0 only when the instance is authorized and the token, if set, is \
+        accepted. SLACK_SIGNING_SECRET is not needed.")]
     Check,
     /// Send a contact card from the terminal, exactly as the slash command would; prints the idMessage
     #[command(
@@ -124,14 +127,45 @@ fn check() -> ExitCode {
         }
         Err(e) => println!("type:  unknown ({e})"),
     }
-    match state {
+    let authorized = match state {
         Ok(state) => {
             println!("state: {state}: {}", state_advice(&state));
-            if state == "authorized" { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            state == "authorized"
         }
         Err(e) => {
             println!("state: could not be read: {e}");
-            ExitCode::FAILURE
+            false
+        }
+    };
+    let slack_ok = match &config.app_token {
+        Some(app_token) => check_app_token(&config.slack_api_url, app_token),
+        None => true,
+    };
+    if authorized && slack_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Opens (and drops) a Socket Mode connection URL: the one call `serve`
+/// needs the app token for.
+fn check_app_token(slack_api_url: &url::Url, app_token: &AppToken) -> bool {
+    let opener = match ConnectionOpener::new(slack_api_url, app_token.clone()) {
+        Ok(opener) => opener,
+        Err(e) => {
+            println!("slack: could not set up the HTTP client: {}", e.without_url());
+            return false;
+        }
+    };
+    match runtime().block_on(opener.open()) {
+        Ok(_) => {
+            println!("slack: SLACK_APP_TOKEN opens Socket Mode connections.");
+            true
+        }
+        Err(OpenError::Refused(refused)) => {
+            println!("slack: {refused}.");
+            false
+        }
+        Err(e) => {
+            println!("slack: SLACK_APP_TOKEN could not be checked: {e}; try again later.");
+            false
         }
     }
 }

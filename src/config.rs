@@ -20,13 +20,20 @@ use crate::i18n::ReplyLanguage;
 use crate::slack::reply::ResponseType;
 use crate::slack::signature::SigningSecret;
 use crate::slack::web_api::BotToken;
+use crate::socket_mode::AppToken;
 use crate::telemetry::{self, LogFormat};
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub green_api: GreenApiSettings,
+    /// Unset when only Socket Mode is configured: HTTP commands are then
+    /// refused.
     pub signing_secret: SigningSecret,
+    /// SLACK_APP_TOKEN: with it, commands also come over Socket Mode.
+    pub app_token: Option<AppToken>,
+    /// SLACK_API_URL, ending in `/`.
+    pub slack_api_url: url::Url,
     pub listen: ListenAddress,
     pub allowlist: Allowlist,
     pub ack_budget: Duration,
@@ -63,6 +70,10 @@ pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
     pub green_api: GreenApiSettings,
+    /// SLACK_APP_TOKEN, which `check` verifies when it is set.
+    pub app_token: Option<AppToken>,
+    /// SLACK_API_URL, ending in `/`.
+    pub slack_api_url: url::Url,
     pub log_format: LogFormat,
     /// `RUST_LOG`, checked to parse; `info` when unset.
     pub log_filter: String,
@@ -152,6 +163,7 @@ struct RawEnv {
     slack_api_url: Option<String>,
     reply_language: Option<String>,
     slack_success_visibility: Option<String>,
+    slack_app_token: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -213,7 +225,9 @@ impl FromEnv for ServeConfig {
     fn read(reader: &mut Reader) -> Option<Self> {
         let (raw, problems) = (&reader.raw, &mut reader.problems);
         let green_api = green_api(raw, problems);
-        let signing_secret = problems.secret("SLACK_SIGNING_SECRET", raw.slack_signing_secret.as_deref());
+        let app_token = app_token(raw, problems);
+        let slack_api_url = slack_api_url(raw, problems);
+        let signing_secret = signing_secret(raw, problems);
         let listen = ListenAddress::read(reader);
         let (raw, problems) = (&reader.raw, &mut reader.problems);
         let ack_budget_ms = problems.parse_or(
@@ -239,7 +253,7 @@ impl FromEnv for ServeConfig {
         );
         let log_format = log_format(raw, problems);
         let log_filter = log_filter(raw, problems);
-        let bot = bot(raw, problems);
+        let bot = bot(raw, problems, slack_api_url.as_ref());
         let reply_language = problems.parse_or(
             "REPLY_LANGUAGE",
             raw.reply_language.as_deref(),
@@ -267,7 +281,9 @@ impl FromEnv for ServeConfig {
         let shutdown_grace = green_api.timeout + Duration::from_secs(10);
         Some(Self {
             green_api,
-            signing_secret: SigningSecret::new(signing_secret?),
+            signing_secret: signing_secret?,
+            app_token: app_token?,
+            slack_api_url: slack_api_url?,
             listen: listen?,
             allowlist,
             ack_budget: Duration::from_millis(ack_budget_ms),
@@ -286,9 +302,17 @@ impl FromEnv for AdminConfig {
     fn read(reader: &mut Reader) -> Option<Self> {
         let (raw, problems) = (&reader.raw, &mut reader.problems);
         let green_api = green_api(raw, problems);
+        let app_token = app_token(raw, problems);
+        let slack_api_url = slack_api_url(raw, problems);
         let log_format = log_format(raw, problems);
         let log_filter = log_filter(raw, problems);
-        Some(Self { green_api: green_api?, log_format, log_filter })
+        Some(Self {
+            green_api: green_api?,
+            app_token: app_token?,
+            slack_api_url: slack_api_url?,
+            log_format,
+            log_filter,
+        })
     }
 }
 
@@ -366,24 +390,11 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> 
     })
 }
 
-/// SLACK_BOT_TOKEN and SLACK_API_URL: `Some(None)` when there is no token,
-/// `None` when either is wrong.
-fn bot(raw: &RawEnv, problems: &mut Problems) -> Option<Option<BotSettings>> {
-    let api_url = problems.parse_or(
-        "SLACK_API_URL",
-        raw.slack_api_url.as_deref(),
-        Some(url::Url::parse(DEFAULT_SLACK_API_URL).expect("the default is a URL")),
-        "must be an http(s) URL such as https://slack.com/api/",
-        |v| {
-            let mut url = url::Url::parse(v).ok().filter(|u| matches!(u.scheme(), "https" | "http"))?;
-            if !url.path().ends_with('/') {
-                url.set_path(&format!("{}/", url.path()));
-            }
-            Some(Some(url))
-        },
-    );
+/// SLACK_BOT_TOKEN, with SLACK_API_URL as read by [`slack_api_url`]:
+/// `Some(None)` when there is no token, `None` when either is wrong.
+fn bot(raw: &RawEnv, problems: &mut Problems, api_url: Option<&url::Url>) -> Option<Option<BotSettings>> {
     let token = match raw.slack_bot_token.as_deref().map(str::trim) {
-        None | Some("") => return api_url.map(|_| None),
+        None | Some("") => return Some(None),
         Some(v) => match BotToken::parse(SecretString::from(v.to_owned())) {
             Ok(token) => token,
             // The reason never quotes the value.
@@ -393,7 +404,56 @@ fn bot(raw: &RawEnv, problems: &mut Problems) -> Option<Option<BotSettings>> {
     if !token.looks_like_bot_token() {
         tracing::warn!("SLACK_BOT_TOKEN does not start with xoxb-: use the app's Bot User OAuth Token");
     }
-    Some(Some(BotSettings { token, api_url: api_url? }))
+    Some(Some(BotSettings { token, api_url: api_url?.clone() }))
+}
+
+/// SLACK_APP_TOKEN: `Some(None)` when unset, `None` when set but unusable.
+fn app_token(raw: &RawEnv, problems: &mut Problems) -> Option<Option<AppToken>> {
+    match raw.slack_app_token.as_deref().map(str::trim) {
+        None | Some("") => Some(None),
+        Some(value) => match AppToken::parse(value) {
+            Ok(token) => Some(Some(token)),
+            Err(why) => problems.push(format!("SLACK_APP_TOKEN {why}")),
+        },
+    }
+}
+
+/// SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN is set, since
+/// Socket Mode needs no signature; HTTP commands are then refused.
+fn signing_secret(raw: &RawEnv, problems: &mut Problems) -> Option<SigningSecret> {
+    let socket_mode = raw.slack_app_token.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let secret = raw.slack_signing_secret.as_deref();
+    if socket_mode && secret.is_none_or(|v| v.trim().is_empty()) {
+        return Some(SigningSecret::unset());
+    }
+    if secret.is_none() {
+        return problems.push(
+            "SLACK_SIGNING_SECRET is missing (or set SLACK_APP_TOKEN to receive commands over Socket Mode)".into(),
+        );
+    }
+    problems.secret("SLACK_SIGNING_SECRET", secret).map(SigningSecret::new)
+}
+
+/// SLACK_API_URL, ending in `/` so that method names join onto it.
+fn slack_api_url(raw: &RawEnv, problems: &mut Problems) -> Option<url::Url> {
+    let value = raw.slack_api_url.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or(DEFAULT_SLACK_API_URL);
+    let shown = value.chars().take(80).collect::<String>();
+    let mut url = match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => url,
+        _ => {
+            return problems
+                .push(format!("SLACK_API_URL='{shown}' must be an https:// URL such as {DEFAULT_SLACK_API_URL}"));
+        }
+    };
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return problems
+            .push(format!("SLACK_API_URL='{shown}' must be a bare URL, without query, fragment or credentials"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Some(url)
 }
 
 fn parse_api_url(value: &str) -> Result<url::Url, String> {
@@ -772,6 +832,42 @@ mod tests {
         let vars: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != "SLACK_SIGNING_SECRET").collect();
         assert!(AdminConfig::from_vars(vars.clone()).is_ok());
         assert!(ServeConfig::from_vars(vars).unwrap_err().to_string().contains("SLACK_SIGNING_SECRET is missing"));
+    }
+
+    #[test]
+    fn socket_mode_needs_the_app_token_and_no_signing_secret() {
+        const APP_TOKEN: &str = "xapp-1-A1-2-0123456789abcdef";
+        let mut vars: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != "SLACK_SIGNING_SECRET").collect();
+        vars.push(("SLACK_APP_TOKEN", APP_TOKEN));
+        let config = ServeConfig::from_vars(vars.clone()).unwrap();
+        assert!(config.app_token.is_some());
+        assert!(!config.signing_secret.is_set(), "HTTP commands are refused without a secret");
+        assert_eq!(config.slack_api_url.as_str(), DEFAULT_SLACK_API_URL);
+        assert!(!format!("{config:?}").contains(APP_TOKEN));
+
+        vars.extend([("SLACK_SIGNING_SECRET", SECRET), ("SLACK_API_URL", "http://127.0.0.1:9/api")]);
+        let config = ServeConfig::from_vars(vars.clone()).unwrap();
+        assert!(config.signing_secret.is_set(), "both doors at once");
+        assert_eq!(config.slack_api_url.as_str(), "http://127.0.0.1:9/api/", "methods join onto it");
+        let admin = AdminConfig::from_vars(vars).unwrap();
+        assert!(admin.app_token.is_some(), "check verifies it");
+
+        let config = ServeConfig::from_vars(minimal()).unwrap();
+        assert!(config.app_token.is_none() && config.signing_secret.is_set());
+    }
+
+    #[test]
+    fn a_wrong_app_token_or_api_url_is_named_without_its_value() {
+        let mut vars = minimal();
+        vars.extend([("SLACK_APP_TOKEN", "xoxb-1-2-secretbotvalue"), ("SLACK_API_URL", "slack.com/api")]);
+        let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
+        assert!(message.contains("SLACK_APP_TOKEN must be the app-level token, which starts with xapp-"), "{message}");
+        assert!(message.contains("SLACK_API_URL='slack.com/api' must be an https:// URL"), "{message}");
+        assert!(!message.contains("secretbotvalue"), "{message}");
+
+        let vars: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != "SLACK_SIGNING_SECRET").collect();
+        let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
+        assert!(message.contains("SLACK_SIGNING_SECRET is missing (or set SLACK_APP_TOKEN"), "{message}");
     }
 
     #[test]

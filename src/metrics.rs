@@ -25,6 +25,7 @@ pub const SIGNATURE_REASONS: &[&str] = &[
     "unsupported_version",
     "malformed_signature",
     "mismatch",
+    "not_configured",
 ];
 /// Upper bounds of the upstream latency buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];

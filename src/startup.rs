@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::ServeConfig;
@@ -18,6 +20,7 @@ use crate::routes;
 use crate::slack::locale::LocaleCache;
 use crate::slack::response_url::ResponseUrlPoster;
 use crate::slack::web_api::WebApi;
+use crate::socket_mode::{self, SocketMode, SocketModeConfig, TokenRefused};
 use crate::state::{AppState, Bot, Clock, SystemClock};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,8 @@ pub struct Tuning {
     /// First pause before a Web API call Slack rate-limited or could not
     /// take is tried again (Retry-After wins when longer).
     pub web_api_backoff: Duration,
+    /// How Socket Mode keeps its connections.
+    pub socket_mode: socket_mode::Timing,
 }
 
 impl Default for Tuning {
@@ -52,8 +57,15 @@ impl Default for Tuning {
             response_url_backoff: Duration::from_secs(1),
             body_timeout: Duration::from_secs(10),
             web_api_backoff: Duration::from_secs(1),
+            socket_mode: socket_mode::Timing::default(),
         }
     }
+}
+
+/// The Socket Mode supervisor, running from `build` on.
+struct SocketModeTask {
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), TokenRefused>>,
 }
 
 pub struct Application {
@@ -62,6 +74,7 @@ pub struct Application {
     state: web::Data<AppState>,
     tracker: TaskTracker,
     shutdown_grace: Duration,
+    socket_mode: Option<SocketModeTask>,
 }
 
 impl Application {
@@ -78,6 +91,7 @@ impl Application {
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
 
+        let http_commands = config.signing_secret.is_set();
         let metrics = Arc::new(Metrics::default());
         let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
         let poster = ResponseUrlPoster::new(RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)))
@@ -127,14 +141,41 @@ impl Application {
             .map_err(|source| StartupError::Bind { address: config.listen.with_port(port).to_string(), source })?
             .run();
 
-        tracing::info!(
-            address = %config.listen.with_port(port),
-            green_api = %config.green_api.url,
-            ack_budget_ms = config.ack_budget.as_millis() as u64,
-            bot = config.bot.is_some(),
-            "listening for Slack commands on POST /slack/commands and forms on POST /slack/interactions"
-        );
-        Ok(Self { port, server, state, tracker, shutdown_grace: config.shutdown_grace })
+        if http_commands {
+            tracing::info!(
+                address = %config.listen.with_port(port),
+                green_api = %config.green_api.url,
+                ack_budget_ms = config.ack_budget.as_millis() as u64,
+                bot = config.bot.is_some(),
+                "listening for Slack commands on POST /slack/commands and forms on POST /slack/interactions"
+            );
+        } else {
+            tracing::info!(
+                address = %config.listen.with_port(port),
+                "listening for health, readiness and metrics; POST /slack/commands and /slack/interactions refuse \
+                 every request, as SLACK_SIGNING_SECRET is not set"
+            );
+        }
+        let socket_mode = match config.app_token {
+            Some(app_token) => {
+                let settings =
+                    SocketModeConfig { app_token, api_url: config.slack_api_url.clone(), timing: tuning.socket_mode };
+                let doors = Arc::new(socket_mode::Doors::new(state.clone().into_inner()));
+                let client = SocketMode::new(&settings, doors)
+                    .map_err(|e| StartupError::WebApiClient(e.without_url().to_string()))?;
+                tracing::info!(
+                    slack_api = %config.slack_api_url,
+                    green_api = %config.green_api.url,
+                    ack_budget_ms = config.ack_budget.as_millis() as u64,
+                    bot = config.bot.is_some(),
+                    "receiving Slack commands over Socket Mode"
+                );
+                let stop = CancellationToken::new();
+                Some(SocketModeTask { task: tokio::spawn(client.run(stop.clone())), stop })
+            }
+            None => None,
+        };
+        Ok(Self { port, server, state, tracker, shutdown_grace: config.shutdown_grace, socket_mode })
     }
 
     pub fn port(&self) -> u16 {
@@ -149,21 +190,56 @@ impl Application {
     }
 
     /// Like [`Self::run_until_stopped`], stopping when `stop` completes.
+    ///
+    /// Slack refusing SLACK_APP_TOKEN stops the server the same way, and is
+    /// returned as the error: no retry can fix it.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
-        tokio::select! {
+        let (socket_stop, mut socket_task) = match self.socket_mode {
+            Some(SocketModeTask { stop, task }) => (Some(stop), Some(task)),
+            None => (None, None),
+        };
+        let socket_ended = async {
+            match socket_task.as_mut() {
+                Some(task) => task.await,
+                None => std::future::pending().await,
+            }
+        };
+        let failure = tokio::select! {
             result = &mut server => return result,
-            () = stop => {}
-        }
+            () = stop => None,
+            ended = socket_ended => {
+                socket_task = None;
+                let failure = match ended {
+                    Ok(Err(refused)) => refused.to_string(),
+                    Ok(Ok(())) => "Socket Mode stopped on its own".to_owned(),
+                    Err(e) => format!("Socket Mode failed: {e}"),
+                };
+                tracing::error!(error = %failure, "stopping: commands can no longer be received over Socket Mode");
+                Some(failure)
+            }
+        };
         // One grace period bounds the whole drain, requests and deliveries
         // alike, so an orchestrator's kill timeout can be set from it.
         let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         self.state.stop_being_ready();
         let deferred = self.tracker.len();
         tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
+        if let Some(socket_stop) = socket_stop {
+            socket_stop.cancel();
+        }
+        // Socket Mode reads no new envelopes and acks those in flight; what
+        // they hand over to response_url joins the deliveries waited for below.
+        let socket_drained = async {
+            if let Some(task) = socket_task
+                && tokio::time::timeout_at(deadline, task).await.is_err()
+            {
+                tracing::error!("Socket Mode did not finish its envelopes within the grace period");
+            }
+        };
         let stopped = handle.stop(true);
-        let (_, result) = tokio::join!(stopped, server);
+        let (_, result, ()) = tokio::join!(stopped, server, socket_drained);
         self.tracker.close();
         if tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_err() {
             tracing::error!(
@@ -174,7 +250,10 @@ impl Application {
         } else {
             tracing::info!("stopped cleanly");
         }
-        result
+        match failure {
+            Some(failure) => Err(std::io::Error::other(failure)),
+            None => result,
+        }
     }
 }
 

@@ -112,6 +112,12 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
                 skew_secs.unsigned_abs(),
                 if *skew_secs > 0 { "ahead of" } else { "behind" }
             ),
+            SignatureError::NotConfigured => tracing::warn!(
+                reason = e.kind(),
+                peer,
+                "refused an HTTP request: SLACK_SIGNING_SECRET is not set, so only Socket Mode is served; set it \
+                 to serve Slack's HTTP requests too"
+            ),
             _ => tracing::warn!(reason = e.kind(), peer, "refused a request with an invalid Slack signature"),
         }
         state.metrics.signature_rejected(e.kind());

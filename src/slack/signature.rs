@@ -12,13 +12,24 @@ use sha2::Sha256;
 /// refused: Slack's recommended replay window.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
-/// The app's signing secret. `Debug` never shows it.
+/// The app's signing secret. `Debug` never shows it. Unset when only Socket
+/// Mode is configured: then no HTTP request can prove it comes from Slack,
+/// and every one is refused.
 #[derive(Clone)]
-pub struct SigningSecret(SecretString);
+pub struct SigningSecret(Option<SecretString>);
 
 impl SigningSecret {
     pub fn new(secret: SecretString) -> Self {
-        Self(secret)
+        Self(Some(secret))
+    }
+
+    /// No secret: [`verify`] refuses everything.
+    pub fn unset() -> Self {
+        Self(None)
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
     }
 }
 
@@ -52,12 +63,14 @@ pub enum SignatureError {
     MalformedSignature,
     #[error("the signature does not match the body")]
     Mismatch,
+    #[error("SLACK_SIGNING_SECRET is not set, so no request can be verified")]
+    NotConfigured,
 }
 
 impl SignatureError {
     /// One of each kind, for tests that check every kind is handled.
     #[cfg(test)]
-    pub(crate) const ALL: [SignatureError; 7] = [
+    pub(crate) const ALL: [SignatureError; 8] = [
         SignatureError::MissingTimestamp,
         SignatureError::MissingSignature,
         SignatureError::MalformedTimestamp,
@@ -65,6 +78,7 @@ impl SignatureError {
         SignatureError::UnsupportedVersion,
         SignatureError::MalformedSignature,
         SignatureError::Mismatch,
+        SignatureError::NotConfigured,
     ];
 
     /// A short stable name for logs and metrics.
@@ -77,6 +91,7 @@ impl SignatureError {
             SignatureError::UnsupportedVersion => "unsupported_version",
             SignatureError::MalformedSignature => "malformed_signature",
             SignatureError::Mismatch => "mismatch",
+            SignatureError::NotConfigured => "not_configured",
         }
     }
 }
@@ -91,6 +106,7 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), SignatureError> {
+    let secret = secret.0.as_ref().ok_or(SignatureError::NotConfigured)?;
     let timestamp = timestamp.ok_or(SignatureError::MissingTimestamp)?;
     let signature = signature.ok_or(SignatureError::MissingSignature)?;
     let ts = std::str::from_utf8(timestamp)
@@ -107,7 +123,7 @@ pub fn verify(
     let mut expected = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut expected).map_err(|_| SignatureError::MalformedSignature)?;
 
-    let mut mac = hmac_for(secret);
+    let mut mac = hmac_for(secret.expose_secret());
     mac.update(b"v0:");
     mac.update(timestamp);
     mac.update(b":");
@@ -119,15 +135,15 @@ pub fn verify(
 /// Signs `body` the way Slack does. For tests, benchmarks and load scripts
 /// that play Slack; the server itself never needs it.
 pub fn sign(secret: &SigningSecret, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = hmac_for(secret);
+    let mut mac = hmac_for(secret.0.as_ref().map_or("", |s| s.expose_secret()));
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn hmac_for(secret: &SigningSecret) -> Hmac<Sha256> {
+fn hmac_for(secret: &str) -> Hmac<Sha256> {
     // HMAC takes keys of any length, so this cannot fail.
-    Hmac::<Sha256>::new_from_slice(secret.0.expose_secret().as_bytes())
+    Hmac::<Sha256>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
 }
 
@@ -153,6 +169,20 @@ mod tests {
     fn slacks_worked_example_verifies() {
         assert_eq!(check("1531420618", SIGNATURE, BODY, TIMESTAMP), Ok(()));
         assert_eq!(sign(&secret(), TIMESTAMP, BODY.as_bytes()), SIGNATURE);
+    }
+
+    #[test]
+    fn without_a_secret_nothing_verifies() {
+        let unset = SigningSecret::unset();
+        assert!(!unset.is_set() && secret().is_set());
+        let result = verify(&unset, Some(b"1531420618"), Some(SIGNATURE.as_bytes()), BODY.as_bytes(), TIMESTAMP);
+        assert_eq!(result, Err(SignatureError::NotConfigured));
+        let forged = sign(&unset, TIMESTAMP, BODY.as_bytes());
+        assert_eq!(
+            verify(&unset, Some(b"1531420618"), Some(forged.as_bytes()), BODY.as_bytes(), TIMESTAMP),
+            Err(SignatureError::NotConfigured),
+            "an empty key signs nothing either"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod backoff;
 mod connection;
 mod dedup;
+mod doors;
 mod envelope;
 mod open;
 
@@ -32,6 +33,7 @@ use tokio_util::task::TaskTracker;
 use url::Url;
 
 pub use backoff::{Backoff, Jitter, RandomJitter};
+pub use doors::Doors;
 pub use envelope::{DisconnectReason, Envelope, EnvelopeKind, FrameError, Incoming, ack};
 pub use open::{AppToken, ConnectionOpener, OpenError, TokenRefused};
 
@@ -52,7 +54,7 @@ pub trait EnvelopeHandler: Send + Sync + 'static {
 
 /// How the connections are kept. Not environment variables: the defaults
 /// follow Slack's SDKs, and tests shorten them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Timing {
     /// How often we ping; Slack's pong (or anything else) shows the
     /// connection is alive.
@@ -139,7 +141,7 @@ impl SocketMode {
             shared: Arc::new(Shared {
                 handler,
                 deliveries: Deliveries::new(config.timing.remembered_deliveries),
-                timing: config.timing.clone(),
+                timing: config.timing,
             }),
             jitter: Box::new(RandomJitter),
         })
@@ -156,7 +158,7 @@ impl SocketMode {
     /// when Slack refuses the app token.
     pub async fn run(self, stop: CancellationToken) -> Result<(), TokenRefused> {
         let SocketMode { opener, shared, jitter } = self;
-        let timing = shared.timing.clone();
+        let timing = shared.timing;
         let (events_tx, mut events) = mpsc::unbounded_channel();
         let tasks = TaskTracker::new();
         // Cancelled on return, whatever the reason, so every connection drains.

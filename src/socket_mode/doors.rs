@@ -1,0 +1,55 @@
+//! The Socket Mode door onto the handlers every door shares: an envelope's
+//! payload decoded into the HTTP route's types, answered by the same
+//! function, the answer serialised as the route's response body would be.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::{Answer, EnvelopeHandler};
+use crate::handler;
+use crate::slack::form::SlashCommandForm;
+use crate::state::AppState;
+
+pub struct Doors {
+    state: Arc<AppState>,
+}
+
+impl Doors {
+    pub fn new(state: Arc<AppState>) -> Self {
+        Self { state }
+    }
+}
+
+impl EnvelopeHandler for Doors {
+    fn slash_command(&self, payload: Value, received_at: Instant) -> BoxFuture<'static, Answer> {
+        let state = Arc::clone(&self.state);
+        Box::pin(async move {
+            // The payload has the form's fields, as JSON: the same type, the
+            // same answer.
+            let form = match serde_json::from_value::<SlashCommandForm>(payload) {
+                Ok(form) => form,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a slash_commands envelope without the slash-command fields; acknowledged without an answer");
+                    return None;
+                }
+            };
+            // `None` is the route's empty body (a form was opened instead).
+            let reply = handler::slash_command(&state, form, received_at).await?;
+            serde_json::to_value(&reply).ok()
+        })
+    }
+
+    fn interaction(&self, payload: Value, _received_at: Instant) -> BoxFuture<'static, Answer> {
+        // This build opens no modals, so no interaction can be one of ours.
+        let kind = payload.get("type").and_then(Value::as_str).unwrap_or("unknown");
+        tracing::info!(
+            kind,
+            "an interactive payload came over Socket Mode; this build has no modal, so it is acknowledged without \
+             an answer"
+        );
+        Box::pin(async { None })
+    }
+}
