@@ -9,4 +9,5 @@ mod hostile;
 mod metrics;
 mod modal;
 mod slack_commands;
+mod socket_mode;
 mod upstream_errors;
