@@ -6,3 +6,4 @@ mod healthcheck;
 mod process;
 mod secrets;
 mod shutdown;
+mod socket_mode;

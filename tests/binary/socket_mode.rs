@@ -1,0 +1,104 @@
+//! Socket Mode as an admin meets it from the shell: a token Slack refuses
+//! stops `serve` with what to do, and `check` verifies the token.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::process::*;
+
+const APP_TOKEN: &str = "xapp-1-A0123456789-1234567890-f00dfeedbeef";
+
+/// Slack's Web API answering apps.connections.open with `answer`.
+async fn slack_answering(answer: serde_json::Value) -> MockServer {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/apps.connections.open"))
+        .and(header("authorization", format!("Bearer {APP_TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .expect(1)
+        .mount(&slack)
+        .await;
+    slack
+}
+
+fn socket_mode_vars(green_api: &MockServer, slack: &MockServer) -> Vec<(&'static str, String)> {
+    let mut vars = green_api_vars(&green_api.uri());
+    vars.extend([
+        ("SLACK_APP_TOKEN", APP_TOKEN.to_owned()),
+        ("SLACK_API_URL", format!("{}/api/", slack.uri())),
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", "0".to_owned()),
+    ]);
+    vars
+}
+
+async fn run(args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
+    tokio::time::timeout(Duration::from_secs(60), run_in(&scratch_dir(), args, vars))
+        .await
+        .expect("the binary must exit by itself")
+}
+
+#[tokio::test]
+async fn serve_with_an_app_token_slack_refuses_exits_saying_what_to_do() {
+    let green_api = MockServer::start().await;
+    for (code, advice) in [
+        ("invalid_auth", "Basic Information → App-Level Tokens"),
+        ("not_allowed_token_type", "not a bot or user token"),
+    ] {
+        let slack = slack_answering(json!({"ok": false, "error": code})).await;
+        let (status, out, err) = run(&["serve"], &socket_mode_vars(&green_api, &slack)).await;
+        assert_eq!(status, Some(1), "{err}");
+        assert!(err.contains(&format!("Slack refused SLACK_APP_TOKEN ({code})")), "{err}");
+        assert!(err.contains(advice) && err.contains("connections:write"), "{err}");
+        assert!(!out.contains(APP_TOKEN) && !err.contains(APP_TOKEN), "the token leaked: {out}{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_of_the_wrong_kind_is_a_configuration_error_before_anything_starts() {
+    let green_api = MockServer::start().await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&slack).await;
+    let mut vars = socket_mode_vars(&green_api, &slack);
+    vars.retain(|(k, _)| *k != "SLACK_APP_TOKEN");
+    vars.push(("SLACK_APP_TOKEN", "xoxb-1234-5678-secretbotpart".to_owned()));
+    let (status, _, err) = run(&["serve"], &vars).await;
+    assert_eq!(status, Some(2), "{err}");
+    assert!(err.contains("SLACK_APP_TOKEN must be the app-level token, which starts with xapp-"), "{err}");
+    assert!(!err.contains("secretbotpart") && !err.contains("SLACK_SIGNING_SECRET"), "{err}");
+}
+
+async fn authorized_instance() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/waInstance{ID_INSTANCE}/getStateInstance/{TOKEN}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"stateInstance": "authorized"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/waInstance{ID_INSTANCE}/getSettings/{TOKEN}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"typeInstance": "telegram"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn check_verifies_the_app_token_when_one_is_set() {
+    let green_api = authorized_instance().await;
+    let slack = slack_answering(json!({"ok": true, "url": "wss://wss-primary.slack.com/link/?ticket=1"})).await;
+    let (status, out, _) = run(&["check"], &socket_mode_vars(&green_api, &slack)).await;
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("slack: SLACK_APP_TOKEN opens Socket Mode connections."), "{out}");
+    assert!(!out.contains("ticket"), "the socket URL is a credential: {out}");
+
+    let slack = slack_answering(json!({"ok": false, "error": "invalid_auth"})).await;
+    let (status, out, _) = run(&["check"], &socket_mode_vars(&green_api, &slack)).await;
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("authorized: the instance can send"), "{out}");
+    assert!(out.contains("Slack refused SLACK_APP_TOKEN (invalid_auth)"), "{out}");
+    assert!(!out.contains(APP_TOKEN));
+}
