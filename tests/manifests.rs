@@ -1,7 +1,8 @@
 //! Checks the files an admin deploys with, without any network or cluster:
-//! - `manifest.yml`, the Slack app manifest: valid against Slack's manifest schema 1.0.0
-//!   (vendored in tests/fixtures/slack-manifest-schema), and declaring the command as the
-//!   service expects it;
+//! - `manifest.yml` and `manifest.socket-mode.yml`, the Slack app manifests (HTTP and
+//!   Socket Mode): valid against Slack's manifest schema 1.0.0 (vendored in
+//!   tests/fixtures/slack-manifest-schema), and declaring the command as the service
+//!   expects it;
 //! - `deploy/kubernetes.yml`, the example for several replicas: probes, grace period,
 //!   secrets, Service and security settings consistent with the service's behaviour;
 //! - `Dockerfile`: stays buildable without a container registry and runs as non-root.
@@ -136,6 +137,36 @@ fn slack_manifest_asks_only_for_the_scopes_the_bot_uses_over_http() {
     );
     // Nothing this service does not implement.
     assert!(manifest["settings"].get("event_subscriptions").is_none());
+}
+
+const SOCKET_MODE_MANIFEST: &str = "manifest.socket-mode.yml";
+
+#[test]
+fn socket_mode_manifest_is_valid_against_slacks_schema() {
+    let manifest = yaml(SOCKET_MODE_MANIFEST);
+    assert_eq!(manifest["_metadata"]["major_version"], json!(1));
+    let errors = slack_schema_errors(&manifest);
+    assert!(errors.is_empty(), "{SOCKET_MODE_MANIFEST} violates Slack's schema:\n{}", errors.join("\n"));
+    // The check is not vacuous for this file either.
+    let mut broken = manifest.clone();
+    broken["settings"]["socket_mode_enabled"] = json!("yes");
+    assert!(!slack_schema_errors(&broken).is_empty());
+}
+
+#[test]
+fn socket_mode_manifest_declares_the_same_command_with_no_request_url() {
+    let socket_mode = yaml(SOCKET_MODE_MANIFEST);
+    let http = yaml("manifest.yml");
+    assert_eq!(socket_mode["settings"]["socket_mode_enabled"], json!(true));
+    let command = slash_command(&socket_mode);
+    assert!(command.get("url").is_none(), "in Socket Mode Slack needs no request URL");
+    // Everything else about the command, the scopes and the app's face is the same.
+    let mut http_command = slash_command(&http).clone();
+    http_command.as_object_mut().unwrap().remove("url");
+    assert_eq!(command, &http_command);
+    assert_eq!(socket_mode["oauth_config"], http["oauth_config"]);
+    assert_eq!(socket_mode["display_information"], http["display_information"]);
+    assert!(!read(SOCKET_MODE_MANIFEST).contains("example.com"), "no placeholder for the admin to replace");
 }
 
 // ------------------------------------------------------------------------ Kubernetes
