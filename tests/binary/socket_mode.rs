@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -101,4 +104,58 @@ async fn check_verifies_the_app_token_when_one_is_set() {
     assert!(out.contains("authorized: the instance can send"), "{out}");
     assert!(out.contains("Slack refused SLACK_APP_TOKEN (invalid_auth)"), "{out}");
     assert!(!out.contains(APP_TOKEN));
+}
+
+#[tokio::test]
+async fn sigterm_acks_the_command_in_flight_then_closes_the_socket_and_exits_0() {
+    let green_api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SEND_CONTACT_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"idMessage": "sent-while-stopping"}))
+                .set_delay(Duration::from_millis(1000)),
+        )
+        .expect(1)
+        .mount(&green_api)
+        .await;
+    let sockets = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/link/?ticket=1", sockets.local_addr().unwrap());
+    let slack = slack_answering(json!({"ok": true, "url": url})).await;
+    let mut vars = socket_mode_vars(&green_api, &slack);
+    vars.retain(|(k, _)| !matches!(*k, "HOST" | "PORT"));
+    let mut server = Server::start(vars).await;
+
+    let patience = Duration::from_secs(30);
+    let (tcp, _) = tokio::time::timeout(patience, sockets.accept()).await.expect("serve connects").unwrap();
+    let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+    socket.send(Message::text(json!({"type": "hello", "num_connections": 1}).to_string())).await.unwrap();
+    let envelope = json!({
+        "envelope_id": "e1", "type": "slash_commands", "accepts_response_payload": true,
+        "payload": {"team_id": "T1", "user_id": "U1", "channel_id": "C1", "command": "/sendcontact",
+                    "text": "10000000 79876543210 Ivan", "trigger_id": "t1"}
+    });
+    socket.send(Message::text(envelope.to_string())).await.unwrap();
+    let sending = wait_for(patience, || {
+        futures_util::FutureExt::now_or_never(green_api.received_requests()).flatten().filter(|r| !r.is_empty())
+    })
+    .await;
+    assert!(sending.is_some(), "the command reached GREEN-API");
+    server.signal("TERM");
+
+    let mut acks = Vec::new();
+    loop {
+        match tokio::time::timeout(patience, socket.next()).await.expect("the socket closes") {
+            Some(Ok(Message::Text(text))) => {
+                acks.push(serde_json::from_str::<serde_json::Value>(text.as_str()).unwrap())
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(acks[0]["envelope_id"], "e1");
+    assert!(acks[0]["payload"]["text"].as_str().unwrap().contains("sent-while-stopping"), "{}", acks[0]);
+    let status = tokio::time::timeout(patience, server.child.wait()).await.expect("serve exits").unwrap();
+    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
 }
