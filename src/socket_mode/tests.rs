@@ -159,7 +159,16 @@ fn command(envelope_id: &str, trigger_id: &str, text: &str, retry_attempt: u64) 
     })
 }
 
-async fn stopped(stop: CancellationToken, run: JoinHandle<Result<(), TokenRefused>>) -> Result<(), TokenRefused> {
+/// Stops the run while Slack keeps reading `sockets`, as it would, so the
+/// close handshake completes.
+async fn stopped(
+    stop: CancellationToken,
+    run: JoinHandle<Result<(), TokenRefused>>,
+    sockets: Vec<ServerSocket>,
+) -> Result<(), TokenRefused> {
+    for mut socket in sockets {
+        tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} });
+    }
     stop.cancel();
     timeout(PATIENCE, run).await.expect("did not stop").unwrap()
 }
@@ -179,7 +188,7 @@ async fn a_command_is_answered_in_its_ack_exactly_once() {
         json!({"envelope_id": "e1", "payload": {"response_type": "ephemeral", "text": "sent 10000000 79876543210 Ivan"}})
     );
     assert_eq!(handler.commands.load(Ordering::SeqCst), 1);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![ws]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -200,7 +209,7 @@ async fn interactions_and_unused_envelopes_are_acknowledged() {
 
     assert_eq!(handler.interactions.load(Ordering::SeqCst), 1);
     assert_eq!(handler.commands.load(Ordering::SeqCst), 1);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![ws]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -221,7 +230,7 @@ async fn an_envelope_delivered_again_is_handled_once_and_acked_each_time() {
     assert_eq!(same_envelope, first);
     assert_eq!(new_envelope["envelope_id"], "e2");
     assert_eq!(new_envelope["payload"], first["payload"]);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![ws]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -243,7 +252,7 @@ async fn a_refresh_opens_the_next_connection_before_the_old_one_closes() {
 
     assert_eq!(slack.opens().await, 2, "one apps.connections.open per connection, none for the repeated notice");
     assert_eq!(handler.commands.load(Ordering::SeqCst), 2);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![new]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -259,7 +268,7 @@ async fn a_killed_socket_is_replaced() {
     send(&mut second, command("e1", "t1", "after the drop", 0)).await;
     assert_eq!(receive(&mut second).await["payload"]["text"], "sent after the drop");
     assert_eq!(slack.opens().await, 2);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![second]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -277,7 +286,7 @@ async fn a_silent_socket_is_replaced() {
     send(&mut second, command("e1", "t1", "after the silence", 0)).await;
     assert_eq!(receive(&mut second).await["payload"]["text"], "sent after the silence");
     assert!(slack.opens().await >= 2);
-    assert_eq!(stopped(stop, run).await, Ok(()));
+    assert_eq!(stopped(stop, run, vec![second]).await, Ok(()));
 }
 
 #[tokio::test]
@@ -294,7 +303,7 @@ async fn failed_opens_are_retried_and_a_refused_token_ends_the_run() {
     while slack.opens().await < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(stopped(stop, run).await, Ok(()), "transient failures never end the run");
+    assert_eq!(stopped(stop, run, vec![]).await, Ok(()), "transient failures never end the run");
     drop(slack.listener);
 }
 
