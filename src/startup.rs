@@ -161,6 +161,8 @@ impl Application {
                 let settings =
                     SocketModeConfig { app_token, api_url: config.slack_api_url.clone(), timing: tuning.socket_mode };
                 let doors = Arc::new(socket_mode::Doors::new(state.clone().into_inner()));
+                // Not ready until Slack says hello, where nothing else serves.
+                socket_mode::EnvelopeHandler::connected(doors.as_ref(), false);
                 let client = SocketMode::new(&settings, doors)
                     .map_err(|e| StartupError::WebApiClient(e.without_url().to_string()))?;
                 tracing::info!(

@@ -51,6 +51,9 @@ pub struct AppState {
     /// Who sees a success: the channel, or the sender alone.
     pub success_visibility: ResponseType,
     ready: AtomicBool,
+    /// Set while a process that takes commands over Socket Mode only has no
+    /// connection to Slack: it serves nobody then.
+    waiting_for_slack: AtomicBool,
     /// Numbers each command's span, so the lines of one command can be
     /// picked out of an interleaved log.
     next_request_id: AtomicU64,
@@ -78,6 +81,7 @@ impl AppState {
             reply_language: ReplyLanguage::default(),
             success_visibility: ResponseType::InChannel,
             ready: AtomicBool::new(true),
+            waiting_for_slack: AtomicBool::new(false),
             next_request_id: AtomicU64::new(1),
         }
     }
@@ -97,7 +101,17 @@ impl AppState {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
+        self.ready.load(Ordering::Relaxed) && !self.is_waiting_for_slack()
+    }
+
+    /// Whether readiness waits for a Socket Mode connection (see
+    /// `waiting_for_slack`).
+    pub fn is_waiting_for_slack(&self) -> bool {
+        self.waiting_for_slack.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn wait_for_slack(&self, waiting: bool) {
+        self.waiting_for_slack.store(waiting, Ordering::Relaxed);
     }
 
     /// Marks the server as stopping: `/readyz` answers 503 from now on.

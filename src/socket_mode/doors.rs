@@ -52,4 +52,11 @@ impl EnvelopeHandler for Doors {
         );
         Box::pin(async { None })
     }
+
+    fn connected(&self, up: bool) {
+        // Only where Socket Mode is the one door does readiness wait for it.
+        if !self.state.signing_secret.is_set() {
+            self.state.wait_for_slack(!up);
+        }
+    }
 }

@@ -50,6 +50,8 @@ pub trait EnvelopeHandler: Send + Sync + 'static {
     fn slash_command(&self, payload: Value, received_at: Instant) -> BoxFuture<'static, Answer>;
     /// An `interactive` payload (what `/slack/interactions` gets in `payload`).
     fn interaction(&self, payload: Value, received_at: Instant) -> BoxFuture<'static, Answer>;
+    /// Whether at least one connection to Slack is up (it said hello).
+    fn connected(&self, _up: bool) {}
 }
 
 /// How the connections are kept. Not environment variables: the defaults
@@ -168,6 +170,7 @@ impl SocketMode {
         let mut current: Option<u64> = None;
         let mut live: HashMap<u64, CancellationToken> = HashMap::new();
         let mut disabled: HashSet<u64> = HashSet::new();
+        let mut greeted: HashSet<u64> = HashSet::new();
         let mut connect_at: Option<Instant> = Some(Instant::now());
 
         let outcome = loop {
@@ -178,6 +181,10 @@ impl SocketMode {
                 Some(event) = events.recv() => match event {
                     Event::Hello { id, num_connections } => {
                         tracing::info!(connection = id, num_connections, "connected to Slack over Socket Mode");
+                        if greeted.is_empty() {
+                            shared.handler.connected(true);
+                        }
+                        greeted.insert(id);
                         if current == Some(id) {
                             // The successor is up; the ones it replaces get
                             // time for Slack to close them and for acks owed.
@@ -206,6 +213,9 @@ impl SocketMode {
                     }
                     Event::Closed { id, why, lived, said_hello } => {
                         live.remove(&id);
+                        if greeted.remove(&id) && greeted.is_empty() {
+                            shared.handler.connected(false);
+                        }
                         let link_disabled = disabled.remove(&id);
                         if current == Some(id) {
                             current = None;

@@ -254,7 +254,7 @@ async fn without_a_signing_secret_http_commands_are_refused_but_health_and_metri
     assert_eq!(response.status(), 401);
     let ssl_check = app.post_with_headers("ssl_check=1&token=x", &[]).await;
     assert_eq!(ssl_check.status(), 200, "Slack's certificate probe needs no secret");
-    for probe in ["/healthz", "/readyz", "/metrics"] {
+    for probe in ["/healthz", "/metrics"] {
         let response = app.client.get(format!("{}{probe}", app.address)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{probe}");
     }
@@ -263,4 +263,49 @@ async fn without_a_signing_secret_http_commands_are_refused_but_health_and_metri
         metrics.contains(r#"slack_sendcontact_signature_rejections_total{reason="not_configured"} 1"#),
         "{metrics}"
     );
+}
+
+async fn readiness(app: &TestApp) -> (u16, String) {
+    let response = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Polls /readyz (generously) until it answers `status`.
+async fn wait_for_readiness(app: &TestApp, status: u16) -> String {
+    for _ in 0..600 {
+        let (now, body) = readiness(app).await;
+        if now == status {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never answered {status}");
+}
+
+#[tokio::test]
+async fn with_socket_mode_the_only_door_readiness_follows_the_connection_to_slack() {
+    let slack = FakeSlack::start(2).await;
+    let app = slack.spawn_app().await;
+    // The app is connecting, but Slack has not said hello.
+    assert_eq!(readiness(&app).await, (503, "not connected to Slack\n".to_owned()));
+
+    let socket = slack.accept().await;
+    assert_eq!(wait_for_readiness(&app, 200).await, "ready\n");
+    drop(socket);
+    assert_eq!(wait_for_readiness(&app, 503).await, "not connected to Slack\n");
+    let _socket = slack.accept().await;
+    wait_for_readiness(&app, 200).await;
+}
+
+#[tokio::test]
+async fn with_http_too_readiness_does_not_wait_for_slack() {
+    let slack = FakeSlack::start(1).await;
+    let api_url = format!("{}/api/", slack.web_api.uri());
+    let app = spawn_app_with(|config| {
+        config.app_token = Some(AppToken::parse(APP_TOKEN).unwrap());
+        config.slack_api_url = api_url.parse().unwrap();
+    })
+    .await;
+    assert_eq!(readiness(&app).await.0, 200, "HTTP commands are served meanwhile");
+    let _socket = slack.accept().await;
 }
