@@ -95,10 +95,14 @@ impl FakeSlack {
 
     /// The next connection, greeted as Slack greets it.
     async fn accept(&self) -> ServerSocket {
-        let (tcp, _) = timeout(PATIENCE, self.listener.accept()).await.expect("no connection came").unwrap();
-        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let mut ws = self.accept_without_hello().await;
         send(&mut ws, json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "test"}})).await;
         ws
+    }
+
+    async fn accept_without_hello(&self) -> ServerSocket {
+        let (tcp, _) = timeout(PATIENCE, self.listener.accept()).await.expect("no connection came").unwrap();
+        tokio_tungstenite::accept_async(tcp).await.unwrap()
     }
 }
 
@@ -336,4 +340,64 @@ async fn stopping_reads_nothing_new_but_acks_what_is_in_flight() {
     }
     assert_eq!(timeout(PATIENCE, run).await.unwrap().unwrap(), Ok(()));
     assert_eq!(handler.commands.load(Ordering::SeqCst), 1);
+}
+
+/// Reads until the service closes the socket (politely or, for one it
+/// takes for dead, by dropping it); panics on anything but pings.
+async fn closed_by_the_service(ws: &mut ServerSocket) {
+    loop {
+        match timeout(PATIENCE, ws.next()).await.expect("the service did not close the socket") {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            Some(Ok(Message::Text(text))) => panic!("unexpected {text}"),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_connection_that_slack_leaves_open_is_closed_by_the_service() {
+    let slack = FakeSlack::serving_sockets().await;
+    let handler = Arc::new(Recorder::default());
+    let (stop, run) = start(&slack, Timing { retire_after: Duration::from_millis(100), ..timing() }, handler);
+
+    let mut old = slack.accept().await;
+    send(&mut old, json!({"type": "disconnect", "reason": "warning"})).await;
+    let new = slack.accept().await;
+    closed_by_the_service(&mut old).await;
+    assert_eq!(slack.opens().await, 2);
+    assert_eq!(stopped(stop, run, vec![new, old]).await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_connection_without_hello_is_replaced() {
+    let slack = FakeSlack::serving_sockets().await;
+    let handler = Arc::new(Recorder::default());
+    let quick =
+        Timing { ping_interval: Duration::from_millis(20), hello_timeout: Duration::from_millis(200), ..timing() };
+    let (stop, run) = start(&slack, quick, handler);
+
+    let mut mute = slack.accept_without_hello().await;
+    closed_by_the_service(&mut mute).await;
+    let mut second = slack.accept().await;
+    send(&mut second, command("e1", "t1", "after hello", 0)).await;
+    assert_eq!(receive(&mut second).await["payload"]["text"], "sent after hello");
+    assert_eq!(stopped(stop, run, vec![second]).await, Ok(()));
+}
+
+#[tokio::test]
+async fn socket_mode_turned_off_keeps_the_service_trying() {
+    let slack = FakeSlack::serving_sockets().await;
+    let handler = Arc::new(Recorder::default());
+    let (stop, run) = start(&slack, timing(), Arc::clone(&handler));
+
+    let mut first = slack.accept().await;
+    send(&mut first, json!({"type": "disconnect", "reason": "link_disabled"})).await;
+    first.close(None).await.unwrap();
+    // No new connection is opened early for it; once an admin turns Socket
+    // Mode back on, the next try gets through.
+    let mut second = slack.accept().await;
+    send(&mut second, command("e1", "t1", "back on", 0)).await;
+    assert_eq!(receive(&mut second).await["payload"]["text"], "sent back on");
+    assert_eq!(slack.opens().await, 2);
+    assert_eq!(stopped(stop, run, vec![second]).await, Ok(()));
 }
