@@ -32,13 +32,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
-pub use backoff::{Backoff, Jitter, RandomJitter};
+pub use backoff::{Jitter, RandomJitter};
 pub use doors::Doors;
-pub use envelope::{DisconnectReason, Envelope, EnvelopeKind, FrameError, Incoming, ack};
 pub use open::{AppToken, ConnectionOpener, OpenError, TokenRefused};
 
+use backoff::Backoff;
 use connection::{Closed, Event};
 use dedup::Deliveries;
+use envelope::{DisconnectReason, Envelope, EnvelopeKind};
 
 /// What an envelope is answered with: the JSON body the HTTP route would
 /// have answered with, or `None` for an empty one.
