@@ -246,6 +246,53 @@ mod tests {
         assert_eq!(event.delivery_keys(), ["envelope:e2", "event:Ev1"]);
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            prop::sample::select(vec!["hello", "disconnect", "slash_commands", "interactive", "events_api", "", "e1"])
+                .prop_map(|s| json!(s)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            let keys = prop::sample::select(vec![
+                "type",
+                "envelope_id",
+                "payload",
+                "accepts_response_payload",
+                "retry_attempt",
+                "reason",
+                "num_connections",
+                "trigger_id",
+                "event_id",
+            ]);
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_frame_makes_it_panic(text in ".{0,200}") {
+            let _ = Incoming::parse(&text);
+        }
+
+        #[test]
+        fn every_envelope_parsed_can_be_acked_and_keyed(frame in json_value()) {
+            if let Ok(Incoming::Envelope(envelope)) = Incoming::parse(&frame.to_string()) {
+                let ack: Value = serde_json::from_str(&ack(&envelope, Some(&json!({"text": "x"})))).unwrap();
+                proptest::prop_assert_eq!(&ack["envelope_id"], &json!(envelope.envelope_id));
+                proptest::prop_assert!(!envelope.envelope_id.is_empty());
+                proptest::prop_assert!(envelope.delivery_keys()[0].starts_with("envelope:"));
+            }
+        }
+    }
+
     #[test]
     fn acks_carry_the_answer_only_where_slack_takes_one() {
         let Ok(Incoming::Envelope(mut command)) = Incoming::parse(SLASH_COMMAND) else { panic!() };

@@ -236,6 +236,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_refused_value_is_never_quoted(value in ".{0,60}") {
+            if let Err(why) = AppToken::parse(&value) {
+                let value = value.trim();
+                proptest::prop_assert!(value.len() < 6 || !why.contains(value), "{why}");
+            }
+        }
+    }
+
     #[test]
     fn socket_urls_must_be_encrypted_unless_on_this_machine() {
         for ok in [
