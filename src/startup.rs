@@ -170,7 +170,7 @@ impl Application {
                     green_api = %config.green_api.url,
                     ack_budget_ms = config.ack_budget.as_millis() as u64,
                     bot = config.bot.is_some(),
-                    "receiving Slack commands over Socket Mode"
+                    "receiving Slack commands and forms over Socket Mode"
                 );
                 let stop = CancellationToken::new();
                 Some(SocketModeTask { task: tokio::spawn(client.run(stop.clone())), stop })

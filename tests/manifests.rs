@@ -160,12 +160,17 @@ fn socket_mode_manifest_declares_the_same_command_with_no_request_url() {
     assert_eq!(socket_mode["settings"]["socket_mode_enabled"], json!(true));
     let command = slash_command(&socket_mode);
     assert!(command.get("url").is_none(), "in Socket Mode Slack needs no request URL");
-    // Everything else about the command, the scopes and the app's face is the same.
+    let interactivity = &socket_mode["settings"]["interactivity"];
+    assert_eq!(interactivity["is_enabled"], json!(true), "form submissions come over the socket too");
+    assert!(interactivity.get("request_url").is_none());
+    // Everything else about the command, the bot, the scopes and the app's face is the same.
     let mut http_command = slash_command(&http).clone();
     http_command.as_object_mut().unwrap().remove("url");
     assert_eq!(command, &http_command);
-    assert_eq!(socket_mode["oauth_config"], http["oauth_config"]);
-    assert_eq!(socket_mode["display_information"], http["display_information"]);
+    for part in ["oauth_config", "display_information", "_metadata"] {
+        assert_eq!(socket_mode[part], http[part], "{part}");
+    }
+    assert_eq!(socket_mode["features"]["bot_user"], http["features"]["bot_user"]);
     assert!(!read(SOCKET_MODE_MANIFEST).contains("example.com"), "no placeholder for the admin to replace");
 }
 

@@ -42,15 +42,18 @@ impl EnvelopeHandler for Doors {
         })
     }
 
-    fn interaction(&self, payload: Value, _received_at: Instant) -> BoxFuture<'static, Answer> {
-        // This build opens no modals, so no interaction can be one of ours.
-        let kind = payload.get("type").and_then(Value::as_str).unwrap_or("unknown");
-        tracing::info!(
-            kind,
-            "an interactive payload came over Socket Mode; this build has no modal, so it is acknowledged without \
-             an answer"
-        );
-        Box::pin(async { None })
+    fn interaction(&self, payload: Value, received_at: Instant) -> BoxFuture<'static, Answer> {
+        let state = Arc::clone(&self.state);
+        Box::pin(async move {
+            // The HTTP route gets this JSON as the text of its `payload` field.
+            match handler::interaction(&state, &payload.to_string(), received_at).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::warn!(error = %e, "an interactive envelope whose payload is not Slack's JSON; acknowledged without an answer");
+                    None
+                }
+            }
+        })
     }
 
     fn connected(&self, up: bool) {

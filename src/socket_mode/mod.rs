@@ -3,8 +3,9 @@
 //! public URL.
 //!
 //! A transport, not a second implementation: each `slash_commands` or
-//! `interactive` envelope goes to an [`EnvelopeHandler`], which answers with
-//! the same code as the HTTP routes, and the answer rides back in the ack.
+//! `interactive` envelope goes to an [`EnvelopeHandler`] ([`Doors`]), which
+//! answers with the same code as the HTTP routes, and the answer rides back
+//! in the ack.
 //!
 //! The supervisor ([`SocketMode::run`]) keeps one connection open and opens
 //! the next one *before* the current one goes when Slack announces a refresh,

@@ -13,16 +13,16 @@ use wiremock::matchers::{body_partial_json, path};
 
 use crate::helpers::*;
 
-const CHANNEL: &str = "C2147483705";
+pub const CHANNEL: &str = "C2147483705";
 const USER: &str = "U2147483697";
 const TRIGGER: &str = "13345224609.738474920.8088930838d88f008e0";
 
-fn metadata(language: &str) -> String {
+pub fn metadata(language: &str) -> String {
     json!({"c": CHANNEL, "l": language, "i": "/sendcontact"}).to_string()
 }
 
 /// A view_submission as Slack sends it, with these input values.
-fn submission(values: &[(&str, &str)], metadata: &str) -> Value {
+pub fn submission(values: &[(&str, &str)], metadata: &str) -> Value {
     let values: serde_json::Map<String, Value> = values
         .iter()
         .map(|(id, value)| ((*id).to_owned(), json!({ *id: {"type": "plain_text_input", "value": value} })))
@@ -41,7 +41,7 @@ fn submission(values: &[(&str, &str)], metadata: &str) -> Value {
     })
 }
 
-fn valid_values() -> Vec<(&'static str, &'static str)> {
+pub fn valid_values() -> Vec<(&'static str, &'static str)> {
     vec![
         ("chat_id", "79876543210@c.us"),
         ("phone", "+7 987 654-32-10"),

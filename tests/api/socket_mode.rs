@@ -12,10 +12,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
+use crate::modal::{CHANNEL, metadata, submission, valid_values};
 
 /// Long enough for a loaded CI machine; nothing asserts on time.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -243,7 +244,7 @@ async fn a_killed_socket_reconnects() {
 }
 
 #[tokio::test]
-async fn without_a_signing_secret_http_commands_are_refused_but_health_and_metrics_answer() {
+async fn without_a_signing_secret_http_commands_and_forms_are_refused_but_health_and_metrics_answer() {
     let slack = FakeSlack::start(1).await;
     let app = slack.spawn_app().await;
     send_contact().respond_with(id_message("x")).expect(0).mount(&app.green_api).await;
@@ -251,6 +252,8 @@ async fn without_a_signing_secret_http_commands_are_refused_but_health_and_metri
 
     // Signed with what would be the secret: there is none to check it with.
     let response = app.post_command("10000000 79876543210 Ivan").await;
+    assert_eq!(response.status(), 401);
+    let response = app.post_interaction(&submission(&valid_values(), &metadata("en"))).await;
     assert_eq!(response.status(), 401);
     let ssl_check = app.post_with_headers("ssl_check=1&token=x", &[]).await;
     assert_eq!(ssl_check.status(), 200, "Slack's certificate probe needs no secret");
@@ -260,7 +263,7 @@ async fn without_a_signing_secret_http_commands_are_refused_but_health_and_metri
     }
     let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(
-        metrics.contains(r#"slack_sendcontact_signature_rejections_total{reason="not_configured"} 1"#),
+        metrics.contains(r#"slack_sendcontact_signature_rejections_total{reason="not_configured"} 2"#),
         "{metrics}"
     );
 }
@@ -308,4 +311,72 @@ async fn with_http_too_readiness_does_not_wait_for_slack() {
     .await;
     assert_eq!(readiness(&app).await.0, 200, "HTTP commands are served meanwhile");
     let _socket = slack.accept().await;
+}
+
+/// The app with a bot token (its Web API on `app.slack`) taking commands and
+/// forms over this Slack's sockets only.
+async fn spawn_app_with_bot_over(slack: &FakeSlack) -> TestApp {
+    let api_url = format!("{}/api/", slack.web_api.uri());
+    spawn_app_with_bot(|config| {
+        config.app_token = Some(AppToken::parse(APP_TOKEN).unwrap());
+        // One SLACK_API_URL in production; two mocks here, so that
+        // apps.connections.open answers before the app's Web API mocks exist.
+        config.slack_api_url = api_url.parse().unwrap();
+        config.signing_secret = SigningSecret::unset();
+    })
+    .await
+}
+
+fn interactive_envelope(envelope_id: &str, payload: Value) -> Value {
+    json!({"envelope_id": envelope_id, "type": "interactive", "accepts_response_payload": true, "payload": payload})
+}
+
+#[tokio::test]
+async fn the_form_opens_and_a_submission_sends_once_over_the_socket() {
+    let slack = FakeSlack::start(1).await;
+    let app = spawn_app_with_bot_over(&slack).await;
+    web_api("views.open")
+        .and(body_partial_json(json!({"trigger_id": TRIGGER, "view": {"callback_id": "sendcontact"}})))
+        .respond_with(slack_ok(json!({"view": {"id": "V1"}})))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+    send_contact().respond_with(id_message("BAE5F4886AD98765")).expect(1).mount(&app.green_api).await;
+    web_api("chat.postMessage")
+        .and(body_partial_json(json!({"channel": CHANNEL})))
+        .respond_with(slack_ok(json!({"ts": "1.2"})))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+
+    let mut socket = slack.accept().await;
+    // The command alone: the form opens, and the ack is empty, as the HTTP
+    // route's 200 is.
+    send(&mut socket, command_envelope(&app, "e1", "", TRIGGER, 0)).await;
+    assert_eq!(next_ack(&mut socket).await, json!({"envelope_id": "e1"}));
+    // The submission: an empty ack closes the form; the bot posts the card.
+    let form = submission(&valid_values(), &metadata("en"));
+    send(&mut socket, interactive_envelope("e2", form.clone())).await;
+    assert_eq!(next_ack(&mut socket).await, json!({"envelope_id": "e2"}));
+    let post = &app.wait_for_web_api_calls("chat.postMessage", 1).await[0];
+    assert!(post["text"].as_str().unwrap().contains("BAE5F4886AD98765"), "{post}");
+    // Delivered again: acknowledged, not sent again.
+    send(&mut socket, interactive_envelope("e2", form)).await;
+    assert_eq!(next_ack(&mut socket).await, json!({"envelope_id": "e2"}));
+}
+
+#[tokio::test]
+async fn an_invalid_form_over_the_socket_gets_its_errors_in_the_ack() {
+    let slack = FakeSlack::start(1).await;
+    let app = spawn_app_with_bot_over(&slack).await;
+    send_contact().respond_with(id_message("never")).expect(0).mount(&app.green_api).await;
+
+    let mut socket = slack.accept().await;
+    let values = [("chat_id", "ten"), ("phone", "123"), ("first_name", "Ivan")];
+    send(&mut socket, interactive_envelope("e1", submission(&values, &metadata("en")))).await;
+    let ack = next_ack(&mut socket).await;
+
+    assert_eq!(ack["payload"]["response_action"], "errors", "{ack}");
+    let errors = ack["payload"]["errors"].as_object().unwrap();
+    assert_eq!(errors.keys().collect::<Vec<_>>(), ["chat_id", "phone"], "{ack}");
 }
