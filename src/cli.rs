@@ -34,7 +34,7 @@ pub struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Subcommand {
-    /// Serve Slack commands on HOST:PORT (the default)
+    /// Serve Slack commands on HOST:PORT, and over Socket Mode when SLACK_APP_TOKEN is set (the default)
     Serve,
     /// Check the GREEN-API instance (state and type) and SLACK_APP_TOKEN if set; exit 0 only when all is well
     #[command(long_about = "Calls GREEN-API getStateInstance and getSettings with the configured GREEN_API_URL, \
