@@ -27,6 +27,10 @@ pub const SIGNATURE_REASONS: &[&str] = &[
     "mismatch",
     "not_configured",
 ];
+/// Why Socket Mode opened a new connection: Slack's planned refresh, or a
+/// connection lost (or never made) for one of these reasons.
+pub const SOCKET_MODE_RECONNECTS: &[&str] =
+    &["refresh_requested", "closed_by_slack", "dropped", "silent", "no_hello", "link_disabled", "open_failed"];
 /// Upper bounds of the upstream latency buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
@@ -103,6 +107,14 @@ pub struct Metrics {
     deferred: LabeledCounter,
     signature_rejections: LabeledCounter,
     instance_type: OnceLock<String>,
+    /// Rendered only where Socket Mode is on, so that an alert on it never
+    /// fires for an HTTP-only deployment.
+    socket_mode: OnceLock<SocketModeMetrics>,
+}
+
+struct SocketModeMetrics {
+    connected: AtomicU64,
+    reconnects: LabeledCounter,
 }
 
 impl Default for Metrics {
@@ -114,6 +126,7 @@ impl Default for Metrics {
             deferred: LabeledCounter::new(DEFERRED_OUTCOMES),
             signature_rejections: LabeledCounter::new(SIGNATURE_REASONS),
             instance_type: OnceLock::new(),
+            socket_mode: OnceLock::new(),
         }
     }
 }
@@ -144,6 +157,24 @@ impl Metrics {
 
     pub fn signature_rejected(&self, reason: &str) {
         self.signature_rejections.inc(reason);
+    }
+
+    /// Whether a Socket Mode connection to Slack is up; the first call
+    /// turns the Socket Mode series on.
+    pub fn socket_mode_connected(&self, up: bool) {
+        self.socket_mode().connected.store(u64::from(up), Ordering::Relaxed);
+    }
+
+    /// Socket Mode opened (or tried to open) a new connection, and why.
+    pub fn socket_mode_reconnect(&self, reason: &str) {
+        self.socket_mode().reconnects.inc(reason);
+    }
+
+    fn socket_mode(&self) -> &SocketModeMetrics {
+        self.socket_mode.get_or_init(|| SocketModeMetrics {
+            connected: AtomicU64::new(0),
+            reconnects: LabeledCounter::new(SOCKET_MODE_RECONNECTS),
+        })
     }
 
     /// GREEN-API's `typeInstance`, learnt once at start-up.
@@ -182,6 +213,21 @@ impl Metrics {
             "reason",
             "Requests refused with 401 for their Slack signature.",
         );
+        if let Some(socket_mode) = self.socket_mode.get() {
+            let _ = writeln!(
+                out,
+                "# HELP slack_sendcontact_socket_mode_connected Whether a Socket Mode connection to Slack is up.\n\
+                 # TYPE slack_sendcontact_socket_mode_connected gauge\n\
+                 slack_sendcontact_socket_mode_connected {}",
+                socket_mode.connected.load(Ordering::Relaxed)
+            );
+            socket_mode.reconnects.render(
+                &mut out,
+                "slack_sendcontact_socket_mode_reconnects_total",
+                "reason",
+                "New Socket Mode connections after the first, by why the previous one went (or a new one failed).",
+            );
+        }
         if let Some(kind) = self.instance_type.get() {
             let _ = writeln!(
                 out,
@@ -226,6 +272,21 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn socket_mode_series_appear_only_once_socket_mode_reports() {
+        let metrics = Metrics::default();
+        assert!(!metrics.render().contains("socket_mode"));
+        metrics.socket_mode_connected(false);
+        metrics.socket_mode_reconnect("silent");
+        metrics.socket_mode_reconnect("silent");
+        let text = metrics.render();
+        assert!(text.lines().any(|l| l == "slack_sendcontact_socket_mode_connected 0"), "{text}");
+        let line = r#"slack_sendcontact_socket_mode_reconnects_total{reason="silent"} 2"#;
+        assert!(text.lines().any(|l| l == line), "{text}");
+        metrics.socket_mode_connected(true);
+        assert!(metrics.render().lines().any(|l| l == "slack_sendcontact_socket_mode_connected 1"));
     }
 
     #[test]

@@ -56,7 +56,12 @@ impl EnvelopeHandler for Doors {
         })
     }
 
+    fn reconnecting(&self, reason: &'static str) {
+        self.state.metrics.socket_mode_reconnect(reason);
+    }
+
     fn connected(&self, up: bool) {
+        self.state.metrics.socket_mode_connected(up);
         // Only where Socket Mode is the one door does readiness wait for it.
         if !self.state.signing_secret.is_set() {
             self.state.wait_for_slack(!up);

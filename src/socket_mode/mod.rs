@@ -54,6 +54,9 @@ pub trait EnvelopeHandler: Send + Sync + 'static {
     fn interaction(&self, payload: Value, received_at: Instant) -> BoxFuture<'static, Answer>;
     /// Whether at least one connection to Slack is up (it said hello).
     fn connected(&self, _up: bool) {}
+    /// A new connection is being opened after the first, and why: one of
+    /// `metrics::SOCKET_MODE_RECONNECTS`.
+    fn reconnecting(&self, _reason: &'static str) {}
 }
 
 /// How the connections are kept. Not environment variables: the defaults
@@ -205,6 +208,7 @@ impl SocketMode {
                                  service keeps trying to reconnect"
                             );
                         } else if current == Some(id) && connect_at.is_none() {
+                            shared.handler.reconnecting("refresh_requested");
                             tracing::info!(
                                 connection = id,
                                 reason = reason.as_str(),
@@ -225,6 +229,13 @@ impl SocketMode {
                                 backoff.reset();
                             }
                             if connect_at.is_none() {
+                                shared.handler.reconnecting(match &why {
+                                    _ if link_disabled => "link_disabled",
+                                    Closed::ByPeer => "closed_by_slack",
+                                    Closed::Dropped(_) | Closed::Stopped => "dropped",
+                                    Closed::Silent => "silent",
+                                    Closed::NoHello => "no_hello",
+                                });
                                 let delay = if link_disabled { backoff.ceiling() } else { backoff.next_delay() };
                                 tracing::warn!(
                                     connection = id,
@@ -255,6 +266,7 @@ impl SocketMode {
                         }
                         Err(OpenError::Refused(refused)) => break Err(refused),
                         Err(OpenError::Transient { reason, retry_after }) => {
+                            shared.handler.reconnecting("open_failed");
                             let delay = backoff.next_delay().max(retry_after.unwrap_or_default());
                             tracing::warn!(
                                 error = %reason,

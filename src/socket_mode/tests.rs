@@ -54,6 +54,10 @@ impl EnvelopeHandler for Recorder {
         self.interactions.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { None })
     }
+
+    fn reconnecting(&self, reason: &'static str) {
+        assert!(crate::metrics::SOCKET_MODE_RECONNECTS.contains(&reason), "{reason} has no metric label");
+    }
 }
 
 struct FakeSlack {

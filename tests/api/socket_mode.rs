@@ -241,6 +241,23 @@ async fn a_killed_socket_reconnects() {
     let mut second = slack.accept().await;
     send(&mut second, command_envelope(&app, "e1", "10000000 79876543210 Ivan", TRIGGER, 0)).await;
     assert_eq!(next_ack(&mut second).await["payload"]["response_type"], "in_channel");
+
+    // The hello reaches the gauge on its own time: wait for it.
+    let mut metrics = String::new();
+    for _ in 0..600 {
+        metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+        if metrics.lines().any(|l| l == "slack_sendcontact_socket_mode_connected 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for line in [
+        "slack_sendcontact_socket_mode_connected 1",
+        r#"slack_sendcontact_socket_mode_reconnects_total{reason="dropped"} 1"#,
+        r#"slack_sendcontact_socket_mode_reconnects_total{reason="refresh_requested"} 0"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} missing from\n{metrics}");
+    }
 }
 
 #[tokio::test]
