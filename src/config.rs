@@ -312,7 +312,7 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> 
     })
 }
 
-fn parse_api_url(value: &str) -> Result<url::Url, String> {
+pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
     let shown = value.chars().take(80).collect::<String>();
     let mut url = url::Url::parse(value).map_err(|e| format!("='{shown}' is not a URL ({e})"))?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
