@@ -3,8 +3,10 @@
 
 mod chat_id;
 mod contact;
+mod max_contact;
 mod phone_number;
 
 pub use chat_id::{ChatId, ChatIdError, ChatIdForLog};
 pub use contact::{Contact, ContactText, ContactTextError, MAX_TEXT_CHARS};
+pub use max_contact::{MaxContact, MaxContactError};
 pub use phone_number::{PhoneNumber, PhoneNumberError};

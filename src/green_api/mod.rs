@@ -6,6 +6,7 @@
 
 mod error;
 mod instance;
+mod max;
 mod rate_limit;
 mod reads;
 mod send;
@@ -14,6 +15,7 @@ mod wire;
 
 pub use error::GreenApiError;
 pub use instance::{InstanceType, state_advice};
+pub use max::max_send_contact_body;
 use rate_limit::RateLimiter;
 pub use settings::{ApiToken, GreenApiSettings, IdInstance};
 pub use wire::{IdMessage, send_contact_body};

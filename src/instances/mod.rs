@@ -13,6 +13,7 @@ mod texts;
 pub use file::{Defaults, FileProblem, parse_file};
 pub use registry::{Alias, Instance, InstanceId, KindSource, Registry};
 pub use routing::{Route, RouteError, Rule, route};
+pub use texts::MaxText;
 
 use std::fmt;
 

@@ -90,6 +90,53 @@ impl RouteError {
     }
 }
 
+/// What a MAX route tells the user: its grammar differs, since MAX's card
+/// shows the contact's own profile and takes no names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaxText<'a> {
+    /// The usage, for `help` and for a command that does not fit.
+    Usage { invocation: &'a str, instance: &'a str },
+    /// Added to GREEN-API's refusal on a MAX instance: the likeliest reason.
+    NotAContact,
+}
+
+impl MaxText<'_> {
+    pub fn en(&self) -> String {
+        match self {
+            MaxText::Usage { invocation, instance } => format!(
+                "On MAX (instance {instance}) a card shows the contact's own MAX profile, so the command takes no \
+                 names:\n\
+                 `{invocation} <chatId> <contact>`\n\
+                 • chatId: the MAX chat to send to, such as 10000000 (groups: -10000000000000), or an alias\n\
+                 • contact: the contact's MAX chat id, such as 10000000, or their phone with a +, such as \
+                 +79876543210\n\
+                 • the contact must already be among the instance's contacts: add them in MAX first\n\
+                 Example: `{invocation} {instance}:10000000 +79876543210`"
+            ),
+            MaxText::NotAContact => "On MAX the contact must already be among the instance's contacts: add them \
+                                     in MAX, then send again."
+                .into(),
+        }
+    }
+
+    pub fn ru(&self) -> String {
+        match self {
+            MaxText::Usage { invocation, instance } => format!(
+                "В MAX (инстанс {instance}) карточка показывает собственный профиль контакта в MAX, поэтому имена \
+                 не указываются:\n\
+                 `{invocation} <chatId> <контакт>`\n\
+                 • chatId: чат MAX, куда отправить, например 10000000 (группы: -10000000000000), или псевдоним\n\
+                 • контакт: id чата контакта в MAX, например 10000000, или его телефон с +, например +79876543210\n\
+                 • контакт уже должен быть в контактах инстанса: сначала добавьте его в MAX\n\
+                 Пример: `{invocation} {instance}:10000000 +79876543210`"
+            ),
+            MaxText::NotAContact => "В MAX контакт уже должен быть в контактах инстанса: добавьте его в MAX и \
+                                     отправьте снова."
+                .into(),
+        }
+    }
+}
+
 /// The messengers a chat id's form belongs to.
 fn form_en(chat_id: &ChatId) -> &'static str {
     if Kind::WhatsApp.takes(chat_id) { "WhatsApp" } else { "Telegram or MAX" }
@@ -160,6 +207,16 @@ mod tests {
             assert!(!en.is_empty() && !ru.is_empty(), "{sample:?}");
             assert_ne!(en, ru, "{sample:?}");
         }
+    }
+
+    #[test]
+    fn the_max_texts_render_in_both_languages() {
+        for sample in [MaxText::Usage { invocation: "/sendcontact", instance: "max" }, MaxText::NotAContact] {
+            let (en, ru) = (sample.en(), sample.ru());
+            assert!(!en.is_empty() && !ru.is_empty() && en != ru, "{sample:?}");
+        }
+        let usage = MaxText::Usage { invocation: "/sendcontact", instance: "max" }.en();
+        assert!(usage.contains("`/sendcontact max:10000000 +79876543210`"), "{usage}");
     }
 
     #[test]
