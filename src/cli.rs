@@ -3,7 +3,6 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -94,7 +93,7 @@ fn serve() -> ExitCode {
 fn admin_setup() -> Result<(AdminConfig, GreenApiClient), ExitCode> {
     let config = AdminConfig::from_env().map_err(|e| config_error(&e))?;
     telemetry::init(config.log_format, &config.log_filter);
-    let client = GreenApiClient::new(&config.green_api, Arc::new(Metrics::default())).map_err(|e| {
+    let client = GreenApiClient::new(&config.green_api, Metrics::default().instance(0)).map_err(|e| {
         eprintln!("slack-sendcontact: {e}");
         ExitCode::FAILURE
     })?;

@@ -68,7 +68,7 @@ impl Application {
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
 
         let metrics = Arc::new(Metrics::default());
-        let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
+        let green_api = Arc::new(GreenApiClient::new(&config.green_api, metrics.instance(0))?);
         let poster = ResponseUrlPoster::new(RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)))
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         learn_instance_type(Arc::clone(&green_api), Arc::clone(&metrics));
@@ -158,7 +158,7 @@ fn learn_instance_type(green_api: Arc<GreenApiClient>, metrics: Arc<Metrics>) {
     tokio::spawn(async move {
         match green_api.get_instance_type().await {
             Ok(kind) => {
-                metrics.set_instance_type(kind.as_str());
+                metrics.instance(0).set_instance_type(kind.as_str());
                 match kind.warning() {
                     Some(warning) => tracing::warn!(instance_type = kind.as_str(), "{warning}"),
                     None => tracing::info!(instance_type = kind.as_str(), "GREEN-API instance type"),

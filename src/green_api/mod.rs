@@ -27,7 +27,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::http_client;
-use crate::metrics::Metrics;
+use crate::metrics::InstanceMetrics;
 use error::describe;
 
 /// GREEN-API's answers are a few dozen bytes; anything past this is not an
@@ -49,7 +49,7 @@ pub struct GreenApiClient {
     token: ApiToken,
     timeout: Duration,
     limiter: RateLimiter,
-    metrics: Arc<Metrics>,
+    metrics: Arc<InstanceMetrics>,
 }
 
 impl fmt::Debug for GreenApiClient {
@@ -70,7 +70,7 @@ struct Answer {
 }
 
 impl GreenApiClient {
-    pub fn new(config: &GreenApiSettings, metrics: Arc<Metrics>) -> Result<Self, SetupError> {
+    pub fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>) -> Result<Self, SetupError> {
         let http = http_client::client_builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))

@@ -17,8 +17,8 @@ pub use texts::MaxText;
 
 use std::fmt;
 
-use crate::green_api::GreenApiSettings;
 use crate::domain::ChatId;
+use crate::green_api::GreenApiSettings;
 
 /// Which messenger an instance serves: GREEN-API's `typeInstance`, limited
 /// to the kinds this service can send to.
