@@ -22,7 +22,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::command::SendContact;
+use crate::domain::Card;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
+use crate::instances::{MaxText, Registry};
 use crate::metrics::Metrics;
 use crate::outcome::Outcome;
 use crate::slack::reply::{Reply, escape};
@@ -49,7 +51,9 @@ pub struct Job {
 
 #[derive(Clone)]
 pub struct Dispatcher {
-    green_api: Arc<GreenApiClient>,
+    /// One client per instance, at the registry's positions.
+    clients: Arc<[Arc<GreenApiClient>]>,
+    registry: Arc<Registry>,
     poster: ResponseUrlPoster,
     metrics: Arc<Metrics>,
     ack_budget: Duration,
@@ -60,15 +64,25 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// `runtime` runs the sends and deferred deliveries; it must outlive the
     /// HTTP workers (the main runtime does).
+    ///
+    /// # Panics
+    /// If `clients` and `registry` do not hold the same instances.
     pub fn new(
-        green_api: Arc<GreenApiClient>,
+        clients: Vec<Arc<GreenApiClient>>,
+        registry: Arc<Registry>,
         poster: ResponseUrlPoster,
         metrics: Arc<Metrics>,
         ack_budget: Duration,
         tracker: TaskTracker,
         runtime: Handle,
     ) -> Self {
-        Self { green_api, poster, metrics, ack_budget, tracker, runtime }
+        assert_eq!(clients.len(), registry.len(), "one GREEN-API client per instance");
+        Self { clients: clients.into(), registry, poster, metrics, ack_budget, tracker, runtime }
+    }
+
+    /// The instances the clients send through.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
     /// Sends the contact and returns the reply for Slack's request: the
@@ -78,7 +92,7 @@ impl Dispatcher {
         let job_received_at = job.received_at;
         let sending = Reply::ephemeral(&format!(
             "Sending the contact card of {} to chat {}… GREEN-API is taking a while; {}",
-            job.send.contact.display_name(),
+            job.send.card.display_name(),
             job.send.chat_id,
             if job.response_url.is_some() {
                 "the result will appear here."
@@ -87,16 +101,18 @@ impl Dispatcher {
                  the bot's admin, who can find it in the log."
             }
         ));
-        let green_api = Arc::clone(&self.green_api);
+        let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
+        let instance = self.registry.get(job.send.instance).name().to_owned();
+        let several = self.registry.len() > 1;
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
         // The task carries the command's span, so its lines (even a late
         // one, after the request is answered) say whose command it was.
         self.tracker.spawn_on(
             async move {
-                let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
-                let reply = outcome_reply(&job, &result);
+                let reply = outcome_reply(&job, &result, several.then_some(instance.as_str()));
                 match tx.send(reply) {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
@@ -171,9 +187,17 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
 }
 
 /// The reply for a finished call: in the channel on success, to the user
-/// alone on failure.
-pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Reply {
-    let name = job.send.contact.display_name();
+/// alone on failure. `instance` is named in failures when there are several,
+/// so the user can tell the admin which one failed.
+pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>, instance: Option<&str>) -> Reply {
+    let name = job.send.card.display_name();
+    let through = instance.map(|i| format!(" through instance {i}")).unwrap_or_default();
+    // MAX refuses a contact that is not among the instance's contacts; its
+    // reason does not always say so.
+    let hint = match (&job.send.card, result) {
+        (Card::Max(_), Err(GreenApiError::Rejected { .. })) => format!(" {}", MaxText::NotAContact.en()),
+        _ => String::new(),
+    };
     match result {
         Ok(id) => Reply::in_channel_markup(format!(
             "<@{user}> sent the contact card of {name} to chat {chat}. GREEN-API message id: {id}",
@@ -183,11 +207,12 @@ pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Re
             id = escape(id.as_str()),
         )),
         Err(e) if e.may_have_been_sent() => Reply::ephemeral(&format!(
-            "No confirmation that the contact card of {name} reached chat {}. {e}",
+            "No confirmation that the contact card of {name} reached chat {}{through}. {e}",
             job.send.chat_id
         )),
-        Err(e) => {
-            Reply::ephemeral(&format!("Could not send the contact card of {name} to chat {}. {e}", job.send.chat_id))
-        }
+        Err(e) => Reply::ephemeral(&format!(
+            "Could not send the contact card of {name} to chat {}{through}. {e}{hint}",
+            job.send.chat_id
+        )),
     }
 }

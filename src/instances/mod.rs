@@ -13,12 +13,12 @@ mod texts;
 pub use file::{Defaults, FileProblem, parse_file};
 pub use registry::{Alias, Instance, InstanceId, KindSource, Registry};
 pub use routing::{Route, RouteError, Rule, route};
-pub use texts::MaxText;
+pub use texts::{MaxText, Overview};
 
 use std::fmt;
 
 use crate::domain::ChatId;
-use crate::green_api::GreenApiSettings;
+use crate::green_api::{GreenApiSettings, InstanceType};
 
 /// Which messenger an instance serves: GREEN-API's `typeInstance`, limited
 /// to the kinds this service can send to.
@@ -56,13 +56,14 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.as_str() == word)
     }
 
-    /// From getSettings' `typeInstance` (`telegram`, `whatsapp`, `v3`).
-    pub fn from_type_instance(value: &str) -> Option<Self> {
-        match value.to_ascii_lowercase().as_str() {
-            "telegram" => Some(Kind::Telegram),
-            "whatsapp" => Some(Kind::WhatsApp),
-            "v3" | "max" => Some(Kind::Max),
-            _ => None,
+    /// From getSettings' answer; `None` for a type this service does not
+    /// know.
+    pub fn from_instance_type(instance_type: &InstanceType) -> Option<Self> {
+        match instance_type {
+            InstanceType::Telegram => Some(Kind::Telegram),
+            InstanceType::WhatsApp => Some(Kind::WhatsApp),
+            InstanceType::Max => Some(Kind::Max),
+            InstanceType::Other(_) => None,
         }
     }
 
@@ -187,8 +188,9 @@ mod tests {
         assert!(Kind::Telegram.takes(&chat("-10000000000000")));
         assert!(Kind::Max.takes(&chat("10000000")));
         assert!(!Kind::Max.takes(&chat("123@lid")));
-        assert_eq!(Kind::from_type_instance("v3"), Some(Kind::Max));
-        assert_eq!(Kind::from_type_instance("Telegram"), Some(Kind::Telegram));
-        assert_eq!(Kind::from_type_instance("viber"), None);
+        let kind = |t: &str| Kind::from_instance_type(&InstanceType::from_type_instance(t));
+        assert_eq!(kind("v3"), Some(Kind::Max));
+        assert_eq!(kind("Telegram"), Some(Kind::Telegram));
+        assert_eq!(kind("viber"), None);
     }
 }

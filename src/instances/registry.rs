@@ -119,6 +119,16 @@ impl Registry {
         Self { instances, aliases, channels }
     }
 
+    /// One instance and no alias: for tests, benchmarks and fuzzing, which
+    /// need a registry without GREEN-API settings.
+    pub fn one(name: &str, kind: Option<Kind>) -> Self {
+        Self {
+            instances: vec![Instance { name: name.to_owned(), configured: kind, detected: AtomicU8::new(0) }],
+            aliases: Vec::new(),
+            channels: Vec::new(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.instances.len()
     }

@@ -6,6 +6,7 @@
 //! into it.)
 
 use super::Kind;
+use super::registry::{InstanceId, Registry};
 use super::routing::RouteError;
 use crate::domain::{ChatId, ChatIdError};
 
@@ -137,6 +138,73 @@ impl MaxText<'_> {
     }
 }
 
+/// What `help` adds to the usage when there is more than one instance, an
+/// alias or a MAX instance: where a chat can go, and how to choose.
+pub struct Overview<'a> {
+    pub registry: &'a Registry,
+    pub invocation: &'a str,
+}
+
+impl Overview<'_> {
+    /// Nothing for one plain instance, whose usage says it all.
+    pub fn en(&self) -> String {
+        let registry = self.registry;
+        let mut out = String::new();
+        if registry.len() > 1 {
+            out.push_str(&format!(
+                "\nInstances: {}. Put one before the chat id to choose it: `{}:10000000`.",
+                instance_list(registry, "kind unknown"),
+                registry.get(InstanceId::from_index(0)).name()
+            ));
+        }
+        if !registry.aliases().is_empty() {
+            out.push_str(&format!("\nChats you can name instead of an id: {}.", alias_list(registry)));
+        }
+        for (_, instance) in registry.iter().filter(|(_, i)| i.kind() == Some(Kind::Max)) {
+            out.push('\n');
+            out.push_str(&MaxText::Usage { invocation: self.invocation, instance: instance.name() }.en());
+        }
+        out
+    }
+
+    pub fn ru(&self) -> String {
+        let registry = self.registry;
+        let mut out = String::new();
+        if registry.len() > 1 {
+            out.push_str(&format!(
+                "\nИнстансы: {}. Чтобы выбрать один, укажите его перед id чата: `{}:10000000`.",
+                instance_list(registry, "тип неизвестен"),
+                registry.get(InstanceId::from_index(0)).name()
+            ));
+        }
+        if !registry.aliases().is_empty() {
+            out.push_str(&format!("\nЧаты, которые можно указать по имени вместо id: {}.", alias_list(registry)));
+        }
+        for (_, instance) in registry.iter().filter(|(_, i)| i.kind() == Some(Kind::Max)) {
+            out.push('\n');
+            out.push_str(&MaxText::Usage { invocation: self.invocation, instance: instance.name() }.ru());
+        }
+        out
+    }
+}
+
+fn instance_list(registry: &Registry, unknown: &str) -> String {
+    registry
+        .iter()
+        .map(|(_, i)| format!("{} ({})", i.name(), i.kind().map_or(unknown, |k| k.title())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn alias_list(registry: &Registry) -> String {
+    registry
+        .aliases()
+        .iter()
+        .map(|a| format!("`{}` ({})", a.name, registry.get(a.instance).name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The messengers a chat id's form belongs to.
 fn form_en(chat_id: &ChatId) -> &'static str {
     if Kind::WhatsApp.takes(chat_id) { "WhatsApp" } else { "Telegram or MAX" }
@@ -217,6 +285,19 @@ mod tests {
         }
         let usage = MaxText::Usage { invocation: "/sendcontact", instance: "max" }.en();
         assert!(usage.contains("`/sendcontact max:10000000 +79876543210`"), "{usage}");
+    }
+
+    #[test]
+    fn the_overview_lists_instances_aliases_and_the_max_grammar() {
+        let registry = Registry::new(&crate::instances::file::tests_support::example());
+        let overview = Overview { registry: &registry, invocation: "/sendcontact" };
+        let (en, ru) = (overview.en(), overview.ru());
+        assert!(en.contains("telegram (Telegram), whatsapp (kind unknown), max (MAX)"), "{en}");
+        assert!(en.contains("`sales` (whatsapp), `Продажи` (telegram)"), "{en}");
+        assert!(en.contains("`/sendcontact max:10000000 +79876543210`"), "{en}");
+        assert!(ru.contains("whatsapp (тип неизвестен)") && ru != en, "{ru}");
+        let one = Registry::one("default", None);
+        assert_eq!(Overview { registry: &one, invocation: "/sendcontact" }.en(), "");
     }
 
     #[test]
