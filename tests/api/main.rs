@@ -6,6 +6,7 @@ mod faults;
 mod health;
 mod helpers;
 mod hostile;
+mod instances;
 mod metrics;
 mod slack_commands;
 mod upstream_errors;
