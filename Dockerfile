@@ -22,7 +22,7 @@ ENV CARGO_TERM_COLOR=never \
 #    benches, tests, examples) have no source, so placeholders are created for all of
 #    them; then the crate's own artifacts and fingerprints are removed, so that the
 #    real sources copied next are always recompiled (never the placeholder binary).
-COPY scripts/docker-dummy-targets.sh /usr/local/bin/docker-dummy-targets
+COPY tools/docker-dummy-targets.sh /usr/local/bin/docker-dummy-targets
 COPY Cargo.toml Cargo.lock ./
 RUN sh /usr/local/bin/docker-dummy-targets Cargo.toml \
     && cargo build --release --locked \

@@ -12,7 +12,9 @@ use crate::command::{Command, help_text, usage};
 use crate::config::{self, AdminConfig, FromEnv, ListenAddress, ServeConfig};
 use crate::domain::Card;
 use crate::green_api::{GreenApiClient, GreenApiError, InstanceType, state_advice};
-use crate::instances::{Kind, MaxText, Registry, route};
+use crate::i18n::routing::MaxText;
+use crate::i18n::{Language, Localized};
+use crate::instances::{Kind, Registry, route};
 use crate::metrics::Metrics;
 use crate::startup::Application;
 use crate::telemetry;
@@ -218,7 +220,9 @@ fn send(args: &[String]) -> ExitCode {
         }
         Err(e) => {
             let usage = match e.max_instance() {
-                Some(instance) => MaxText::Usage { invocation: "slack-sendcontact send", instance }.en(),
+                Some(instance) => {
+                    MaxText::Usage { invocation: "slack-sendcontact send", instance }.localize(Language::En)
+                }
                 None => usage_text(&registry),
             };
             eprintln!("slack-sendcontact: {e}.\n\n{usage}");
@@ -233,7 +237,9 @@ fn send(args: &[String]) -> ExitCode {
         }
         Err(e) => {
             let hint = match (&send.card, &e) {
-                (Card::Max(_), GreenApiError::Rejected { .. }) => format!(" {}", MaxText::NotAContact.en()),
+                (Card::Max(_), GreenApiError::Rejected { .. }) => {
+                    format!(" {}", MaxText::NotAContact.localize(Language::En))
+                }
                 _ => String::new(),
             };
             if registry.len() > 1 {

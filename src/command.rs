@@ -15,7 +15,9 @@ use std::fmt;
 use crate::domain::{
     Card, ChatId, Contact, ContactText, ContactTextError, MaxContact, MaxContactError, PhoneNumber, PhoneNumberError,
 };
-use crate::instances::{InstanceId, Kind, Overview, Registry, RouteError, Rule, route};
+use crate::i18n::routing::Overview;
+use crate::i18n::{Language, Localized};
+use crate::instances::{InstanceId, Kind, Registry, RouteError, Rule, route};
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub enum CommandError {
     #[error("<{0}> is missing")]
     Missing(&'static str),
     /// The chat did not lead to one instance.
-    #[error("{}", .0.en())]
+    #[error("{0}")]
     Route(RouteError),
     #[error("phone `{given}` {reason}")]
     Phone { given: String, reason: PhoneNumberError },
@@ -144,27 +146,142 @@ fn parse_contact<S: AsRef<str>>(words: &[S]) -> Result<Contact, CommandError> {
     } else {
         words[..phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ")
     };
-    let phone = PhoneNumber::parse(&phone).map_err(|reason| CommandError::Phone { given: shorten(&phone), reason })?;
+    let phone = parse_phone(&phone)?;
     let names = &words[phone_words..];
 
-    let first_name = names.first().ok_or(CommandError::Missing("firstName"))?;
-    let first_name = ContactText::parse(first_name.as_ref()).map_err(CommandError::FirstName)?;
-
-    let last_name = names
-        .get(1)
-        .map(|w| ContactText::parse_optional(w.as_ref()))
-        .transpose()
-        .map_err(CommandError::LastName)?
-        .flatten();
-
+    let first_name = parse_first_name(names.first().ok_or(CommandError::Missing("firstName"))?.as_ref())?;
+    let last_name = names.get(1).map(|w| parse_last_name(w.as_ref())).transpose()?.flatten();
     let company = match names.get(2..) {
-        Some(rest) if !rest.is_empty() => {
-            let joined = rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
-            ContactText::parse_optional(&joined).map_err(CommandError::Company)?
-        }
+        Some(rest) if !rest.is_empty() => parse_company(&rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "))?,
         _ => None,
     };
     Ok(Contact { phone, first_name, last_name, company })
+}
+
+/// The command's arguments one by one, as a form asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    ChatId,
+    Phone,
+    FirstName,
+    LastName,
+    Company,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [Field::ChatId, Field::Phone, Field::FirstName, Field::LastName, Field::Company];
+}
+
+impl CommandError {
+    /// The argument this error is about.
+    pub fn field(&self) -> Field {
+        match self {
+            CommandError::Missing("chatId") => Field::ChatId,
+            CommandError::Missing("phone") => Field::Phone,
+            CommandError::Missing(_) => Field::FirstName,
+            CommandError::Route(_) => Field::ChatId,
+            // On MAX the contact goes where the phone does; names are refused.
+            CommandError::Max { reason: MaxContactError::Names, .. } => Field::FirstName,
+            CommandError::Max { .. } => Field::Phone,
+            CommandError::Phone { .. } => Field::Phone,
+            CommandError::FirstName(_) => Field::FirstName,
+            CommandError::LastName(_) => Field::LastName,
+            CommandError::Company(_) => Field::Company,
+        }
+    }
+}
+
+/// A form's values, one per argument, each taken whole: a form needs no
+/// quotes, so nothing is split or unquoted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields<'a> {
+    pub chat_id: &'a str,
+    pub phone: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub company: &'a str,
+}
+
+impl SendContact {
+    /// Validates a form with the same rules as the typed command, routing
+    /// its chat (an alias from a select, or a typed id) among `registry`'s
+    /// instances as opened in `channel_id`, and reports every wrong field
+    /// at once rather than the first. On a MAX instance the phone field
+    /// takes the contact (their MAX chat id or phone) and the names stay
+    /// empty.
+    pub fn from_fields(fields: &Fields<'_>, registry: &Registry, channel_id: &str) -> Result<Self, Vec<CommandError>> {
+        let route = route(registry, fields.chat_id, channel_id).map_err(CommandError::Route);
+        let max = route.as_ref().ok().filter(|r| registry.get(r.instance).kind() == Some(Kind::Max));
+        let card = match max {
+            Some(max) => {
+                let instance = registry.get(max.instance).name();
+                let names = [fields.first_name, fields.last_name, fields.company];
+                let contact = MaxContact::parse(&[fields.phone]).map_err(|reason| CommandError::Max {
+                    instance: instance.to_owned(),
+                    given: shorten(fields.phone),
+                    reason,
+                });
+                let names = if names.iter().all(|n| n.trim().is_empty()) {
+                    Ok(())
+                } else {
+                    Err(CommandError::Max {
+                        instance: instance.to_owned(),
+                        given: String::new(),
+                        reason: MaxContactError::Names,
+                    })
+                };
+                match (contact, names) {
+                    (Ok(contact), Ok(())) => Ok(Card::Max(contact)),
+                    (contact, names) => Err([contact.err(), names.err()].into_iter().flatten().collect::<Vec<_>>()),
+                }
+            }
+            None => {
+                let phone = parse_phone(fields.phone);
+                let first_name = parse_first_name(fields.first_name);
+                let last_name = parse_last_name(fields.last_name);
+                let company = parse_company(fields.company);
+                match (phone, first_name, last_name, company) {
+                    (Ok(phone), Ok(first_name), Ok(last_name), Ok(company)) => {
+                        Ok(Card::Phone(Contact { phone, first_name, last_name, company }))
+                    }
+                    (phone, first_name, last_name, company) => {
+                        Err([phone.err(), first_name.err(), last_name.err(), company.err()]
+                            .into_iter()
+                            .flatten()
+                            .collect())
+                    }
+                }
+            }
+        };
+        match (route, card) {
+            (Ok(route), Ok(card)) => {
+                Ok(SendContact { instance: route.instance, chat_id: route.chat_id, card, rule: route.rule })
+            }
+            (route, card) => {
+                let mut errors: Vec<CommandError> = route.err().into_iter().collect();
+                errors.extend(card.err().unwrap_or_default());
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// The rules of each argument, shared by the typed command and the form.
+
+pub fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
+    PhoneNumber::parse(given).map_err(|reason| CommandError::Phone { given: shorten(given), reason })
+}
+
+pub fn parse_first_name(given: &str) -> Result<ContactText, CommandError> {
+    ContactText::parse(given).map_err(CommandError::FirstName)
+}
+
+pub fn parse_last_name(given: &str) -> Result<Option<ContactText>, CommandError> {
+    ContactText::parse_optional(given).map_err(CommandError::LastName)
+}
+
+pub fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
+    ContactText::parse_optional(given).map_err(CommandError::Company)
 }
 
 /// How to call the command, for a reply or `--help`. `invocation` is how the
@@ -185,7 +302,7 @@ pub fn usage(invocation: &str) -> String {
 /// any: what `help` shows.
 pub fn help_text(invocation: &str, registry: &Registry) -> String {
     let mut text = usage(invocation);
-    text.push_str(&Overview { registry, invocation }.en());
+    text.push_str(&Overview { registry, invocation }.localize(Language::En));
     text
 }
 
@@ -263,6 +380,41 @@ mod tests {
             assert_eq!(err.max_instance(), Some("max"));
             assert!(err.wants_usage());
         }
+    }
+
+    #[test]
+    fn a_form_is_checked_with_the_commands_rules_and_every_wrong_field_is_named() {
+        let valid = Fields {
+            chat_id: " 79876543210@C.US ",
+            phone: "+7 (987) 654-32-10",
+            first_name: "Anna Maria",
+            last_name: "",
+            company: "Smith & Sons",
+        };
+        let s = SendContact::from_fields(&valid, &one(), "").unwrap();
+        assert_eq!(s.chat_id.as_str(), "79876543210@c.us");
+        let Card::Phone(contact) = &s.card else { panic!("{s:?}") };
+        assert_eq!(contact.phone.as_u64(), 79876543210);
+        assert_eq!(names(&s), ("Anna Maria", None, Some("Smith & Sons")));
+
+        let invalid = Fields { chat_id: "ten", phone: "", first_name: " ", last_name: "a\u{1}", company: "" };
+        let errors = SendContact::from_fields(&invalid, &one(), "").unwrap_err();
+        let fields: Vec<_> = errors.iter().map(CommandError::field).collect();
+        assert_eq!(fields, [Field::ChatId, Field::Phone, Field::FirstName, Field::LastName]);
+        // The typed command refuses the same value for the same reason.
+        assert_eq!(Command::parse(&["ten", "79876543210", "Ivan"], &one(), "").unwrap_err(), errors[0]);
+    }
+
+    #[test]
+    fn a_form_routed_to_max_takes_the_contact_in_the_phone_field_and_no_names() {
+        let max = Registry::one("max", Some(Kind::Max));
+        let fields = Fields { chat_id: "10000000", phone: "+7 987 654-32-10", ..Fields::default() };
+        let s = SendContact::from_fields(&fields, &max, "").unwrap();
+        assert!(matches!(&s.card, Card::Max(c) if c.chat_id().as_str() == "79876543210@c.us"), "{s:?}");
+        let named = Fields { first_name: "Ivan", phone: "", ..fields };
+        let errors = SendContact::from_fields(&named, &max, "").unwrap_err();
+        let fields: Vec<_> = errors.iter().map(CommandError::field).collect();
+        assert_eq!(fields, [Field::Phone, Field::FirstName]);
     }
 
     proptest! {

@@ -24,7 +24,9 @@ use tracing::Instrument;
 use crate::command::SendContact;
 use crate::domain::Card;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
-use crate::instances::{MaxText, Registry};
+use crate::i18n::routing::MaxText;
+use crate::i18n::{Language, Localized};
+use crate::instances::Registry;
 use crate::metrics::Metrics;
 use crate::outcome::Outcome;
 use crate::slack::reply::{Reply, escape};
@@ -195,7 +197,9 @@ pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>, insta
     // MAX refuses a contact that is not among the instance's contacts; its
     // reason does not always say so.
     let hint = match (&job.send.card, result) {
-        (Card::Max(_), Err(GreenApiError::Rejected { .. })) => format!(" {}", MaxText::NotAContact.en()),
+        (Card::Max(_), Err(GreenApiError::Rejected { .. })) => {
+            format!(" {}", MaxText::NotAContact.localize(Language::En))
+        }
         _ => String::new(),
     };
     match result {

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod green_api;
 pub mod handler;
 pub mod http_client;
+pub mod i18n;
 pub mod instances;
 pub mod metrics;
 pub mod outcome;

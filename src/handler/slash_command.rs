@@ -5,7 +5,9 @@ use tracing::Instrument;
 
 use crate::command::{Command, CommandError, help_text};
 use crate::dispatch::{Job, Requester};
-use crate::instances::{MaxText, Registry};
+use crate::i18n::routing::MaxText;
+use crate::i18n::{Language, Localized};
+use crate::instances::Registry;
 use crate::outcome::Outcome;
 use crate::slack::form::SlashCommandForm;
 use crate::slack::reply::Reply;
@@ -96,7 +98,9 @@ async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) 
                 text.push('\n');
                 match e.max_instance() {
                     Some(instance) => {
-                        text.push_str(&MaxText::Usage { invocation: form.invocation(), instance }.en());
+                        text.push_str(
+                            &MaxText::Usage { invocation: form.invocation(), instance }.localize(Language::En),
+                        );
                     }
                     None => text.push_str(&help_text(form.invocation(), &state.registry)),
                 }

@@ -8,12 +8,13 @@
 mod file;
 mod registry;
 mod routing;
-mod texts;
 
 pub use file::{Defaults, FileProblem, parse_file};
 pub use registry::{Alias, Instance, InstanceId, KindSource, Registry};
 pub use routing::{Route, RouteError, Rule, route};
-pub use texts::{MaxText, Overview};
+
+#[cfg(test)]
+pub(crate) use file::tests_support;
 
 use std::fmt;
 

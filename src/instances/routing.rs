@@ -5,8 +5,11 @@
 //! to choose, and nothing is sent.
 
 use super::Kind;
+use std::fmt;
+
 use super::registry::{InstanceId, Registry};
 use crate::domain::{ChatId, ChatIdError};
+use crate::i18n::{Language, Localized};
 
 /// Where a command goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +57,14 @@ pub enum RouteError {
     Ambiguous { chat_id: ChatId, candidates: Vec<String> },
     /// No instance's messenger has chats of this form.
     NoInstanceTakes { chat_id: ChatId, instances: Vec<(String, Kind)> },
+}
+
+/// English, for logs and the terminal; the catalogue (`i18n::routing`)
+/// writes it in every language, ending with a full stop.
+impl fmt::Display for RouteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.localize(Language::En).trim_end_matches('.'))
+    }
 }
 
 impl RouteError {
@@ -202,9 +213,10 @@ mod tests {
                 candidates: vec!["telegram".into(), "max".into()]
             }
         );
-        let text = err.en();
+        let text = err.localize(Language::En);
         assert!(text.contains("`telegram:10000000`") && text.contains("`max:10000000`"), "{text}");
-        assert!(err.ru().contains("`max:10000000`"), "{}", err.ru());
+        let ru = err.localize(Language::Ru);
+        assert!(ru.contains("`max:10000000`"), "{ru}");
     }
 
     #[test]
@@ -233,8 +245,9 @@ mod tests {
         for (word, kind, text) in refusals {
             let err = route(&registry, word, "").unwrap_err();
             assert_eq!(err.kind(), kind, "{word:?}: {err:?}");
-            assert!(err.en().contains(text), "{word:?}: {}", err.en());
-            assert_ne!(err.en(), err.ru());
+            let en = err.localize(Language::En);
+            assert!(en.contains(text), "{word:?}: {en}");
+            assert_ne!(en, err.localize(Language::Ru));
         }
     }
 
@@ -250,7 +263,7 @@ mod tests {
         let registry = Registry::new(&parse_file(&source, &env, defaults()).unwrap());
         let err = route(&registry, "1@g.us", "").unwrap_err();
         assert_eq!(err.kind(), "no_instance_takes", "{err:?}");
-        assert!(err.en().contains("telegram (Telegram), whatsapp (Telegram), max (MAX)"), "{}", err.en());
+        assert!(err.to_string().contains("telegram (Telegram), whatsapp (Telegram), max (MAX)"), "{err}");
     }
 
     #[test]

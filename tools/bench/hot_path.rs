@@ -1,6 +1,6 @@
 //! The pieces of one `POST /slack/commands`, timed one by one with the
 //! public API (`cargo bench --bench hot_path`). The whole request, HTTP and
-//! upstream call included, is measured by `bench/load/run.sh`.
+//! upstream call included, is measured by `tools/load/run.sh`.
 
 use std::hint::black_box;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Soak test for slack-sendcontact (Python 3 standard library only).
 
-Starts the release binary against a local mock GREEN-API that injects faults
-at random and a local response_url receiver that sometimes answers 500/429,
+Starts the release binary against the tools' mock GREEN-API
+(tools/mock_green_api.rs), which injects faults at random from the mix below,
+and a local response_url receiver that sometimes answers 500/429,
 drives the service with correctly signed slash commands at a steady rate for a
 bounded time, waits for every deferred delivery, and reports what happened to
 each command. All traffic stays on 127.0.0.1.
@@ -16,8 +17,9 @@ memory stayed flat; 1 otherwise; 3 when something was off but the harness
 itself stalled during the run (inconclusive: run again on a quieter
 machine); 2 when the run itself could not be set up.
 
-Usage: scripts/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
-(see --help). run.sh builds the binary first; this script takes --binary.
+Usage: tools/soak/run.sh [--duration 120] [--rate 30] [--seed 1] ...
+(see --help). run.sh builds the binaries first; this script takes --binary and
+--mock-green-api.
 """
 
 import argparse
@@ -43,8 +45,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ID_INSTANCE = "4100000000"
 ID_RE = re.compile(r"S\d{6}")
 
-# What the mock GREEN-API does with one sendContact call, and how many calls
-# in a hundred get it. `accepted` says whether GREEN-API would have queued the
+# What the mock GREEN-API does with one sendContact call (the faults are
+# written in tools/mock_green_api.rs; it gets this mix as --mix), and how many
+# calls in a hundred get it. `accepted` says whether GREEN-API would have queued the
 # message: True (yes), None (maybe: the outcome is unknown), False (refused).
 # A second call for a command after a True or None call is a duplicate send.
 FAULTS = {
@@ -96,126 +99,47 @@ class Quiet:
         pass
 
 
-def make_green_api(store, rng, token, timeout_s):
-    names = list(FAULTS)
-    weights = [FAULTS[n][0] for n in names]
-    expected_path = f"/waInstance{ID_INSTANCE}/sendContact/{token}"
-    id_counter = iter(range(10**12, 10**13))
-    pick_lock = threading.Lock()
+def start_green_api(args, seed, token, workdir):
+    """Starts the mock GREEN-API with the fault mix; returns the process, its
+    port and the file where it logs each sendContact call."""
+    port_file = os.path.join(workdir, "green-api.port")
+    calls_log = os.path.join(workdir, "green-api.calls")
+    mix = ",".join(f"{name}={weight}" for name, (weight, _) in FAULTS.items())
+    mock = subprocess.Popen(
+        [os.path.abspath(args.mock_green_api), "--port-file", port_file, "--id-instance", ID_INSTANCE,
+         "--token", token, "--mix", mix, "--seed", str(seed), "--timeout-ms", str(args.timeout_ms),
+         "--calls-log", calls_log],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "green-api.log"), "wb"))
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_file):
+        if mock.poll() is not None or time.monotonic() > deadline:
+            mock.kill()
+            return None, None, None
+        time.sleep(0.05)
+    with open(port_file) as f:
+        return mock, int(f.read()), calls_log
 
-    class GreenApi(Quiet, BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
 
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            if self.path != expected_path:
-                return self.reply(404, b'{"message":"not found"}')
+def read_calls(store, calls_log):
+    """Files the mock's sendContact calls under the command that made each:
+    [t received, fault, idMessage, t answered or None]."""
+    by_id = {}
+    with open(calls_log) as f:
+        for line in f:
             try:
-                cmd = json.loads(raw)["contact"]["firstName"]
-            except (ValueError, KeyError, TypeError):
-                cmd = None
-            with pick_lock:
-                fault = rng.choices(names, weights)[0]
-                id_message = str(next(id_counter))
-            call = [time.monotonic(), fault, id_message, None]
-            with store.lock:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a line cut short when the mock was stopped
+            if event.get("event") == "call":
+                call = [event["t"], event["fault"], event["id_message"], None]
+                by_id[event["id_message"]] = call
+                cmd = event.get("first_name")
                 if cmd and ID_RE.fullmatch(cmd):
                     store.upstream.setdefault(cmd, []).append(call)
                 else:
                     store.upstream_unattributed += 1
-            getattr(self, "fault_" + fault)(id_message)
-            call[3] = time.monotonic()  # when the answer was out
-
-        def reply(self, status, body, headers=(), content_type="application/json"):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in headers:
-                self.send_header(k, v)
-            self.end_headers()
-            try:
-                self.wfile.write(body)
-                self.wfile.flush()
-            except OSError:
-                self.close_connection = True
-
-        def ok(self, id_message):
-            self.reply(200, json.dumps({"idMessage": id_message}).encode())
-
-        def fault_ok_fast(self, id_message):
-            self.ok(id_message)
-
-        def fault_ok_slow(self, id_message):
-            time.sleep(rng.uniform(0.5, 1.5))
-            self.ok(id_message)
-
-        def fault_rejected_slow(self, _):
-            time.sleep(0.5)
-            self.reply(400, b'{"message":"Validation failed. Details: chatId is invalid"}')
-
-        def fault_rejected(self, _):
-            self.reply(400, b"Validation failed. Details: phoneContact is invalid")
-
-        def fault_unauthorized(self, _):
-            self.reply(401, b"Unauthorized")
-
-        def fault_rate_limited_ra(self, _):
-            self.reply(429, b'{"message":"Too Many Requests"}', [("Retry-After", "1")])
-
-        def fault_rate_limited(self, _):
-            self.reply(429, b"Too Many Requests")
-
-        def fault_rate_limited_absurd(self, _):
-            self.reply(429, b"Too Many Requests", [("Retry-After", "18446744073709551615")])
-
-        def fault_quota(self, _):
-            self.reply(466, json.dumps({
-                "correspondentsStatus": {"status": "CORRESPONDENTS_QUOTE_EXCEEDED",
-                                         "description": "Monthly quota has been exceeded."}}).encode())
-
-        def fault_server_error(self, _):
-            self.reply(500, b"Internal Server Error")
-
-        def fault_bad_gateway(self, _):
-            self.reply(502, b"<html><body>502 Bad Gateway</body></html>", content_type="text/html")
-
-        def fault_timeout(self, id_message):
-            time.sleep(timeout_s + 1.0)
-            self.ok(id_message)  # too late: the service has given up
-
-        def fault_closed(self, id_message):
-            body = json.dumps({"idMessage": id_message}).encode()
-            try:
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: %d\r\n\r\n" % len(body) + body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.close_connection = True
-
-        def fault_huge(self, id_message):
-            chunk = b"x" * 65536
-            total = 8 * 1024 * 1024
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(total))
-                self.end_headers()
-                for _ in range(total // len(chunk)):
-                    self.wfile.write(chunk)
-            except OSError:
-                pass  # the service stopped reading, as it should
-            self.close_connection = True
-
-        def fault_not_json(self, _):
-            self.reply(200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html")
-
-        def fault_no_id(self, _):
-            self.reply(200, b'{"status":"ok"}')
-
-    return GreenApi
+            elif event.get("event") == "answered" and event.get("id_message") in by_id:
+                by_id[event["id_message"]][3] = event["t"]
 
 
 def make_response_url(store, rng, max_failures):
@@ -312,6 +236,7 @@ def proc_status(pid):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", required=True, help="the slack-sendcontact release binary")
+    p.add_argument("--mock-green-api", required=True, help="the built tools/mock_green_api.rs")
     p.add_argument("--duration", type=float, default=120, help="seconds of driving (default 120)")
     p.add_argument("--rate", type=float, default=30, help="commands per second (default 30)")
     p.add_argument("--seed", type=int, default=1, help="random seed for the fault mix (default 1)")
@@ -338,12 +263,15 @@ def main():
     token = secrets.token_hex(25)
     signing_secret = secrets.token_hex(16)
 
-    green_api = serve(make_green_api(store, random.Random(rng.random()), token, args.timeout_ms / 1000))
+    workdir = tempfile.mkdtemp(prefix="soak-")
+    green_api, gport, calls_log = start_green_api(args, int(rng.random() * 2**53), token, workdir)
+    if green_api is None:
+        log(f"the mock GREEN-API did not start; its log is in {workdir}")
+        return 2
     receiver = serve(make_response_url(store, random.Random(rng.random()), args.max_post_failures))
-    gport, rport = green_api.server_address[1], receiver.server_address[1]
+    rport = receiver.server_address[1]
     port = free_port()
 
-    workdir = tempfile.mkdtemp(prefix="soak-")
     log_path = os.path.join(workdir, "service.log")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GREEN_API_", "RUST_LOG", "LOG_"))}
     env.update({
@@ -381,6 +309,7 @@ def main():
 
     if not wait_ready():
         service.kill()
+        green_api.kill()
         log("the service did not become ready; its log:")
         sys.stderr.write(open(log_path, errors="replace").read()[-4000:])
         return 2
@@ -521,8 +450,10 @@ def main():
             service.kill()
             exit_code = "killed 30 s after SIGTERM"
     service_log.close()
-    green_api.shutdown()
+    green_api.terminate()
+    green_api.wait()
     receiver.shutdown()
+    read_calls(store, calls_log)
 
     report = analyse(args, store, samples, final, exit_code, log_path, token, signing_secret,
                      driving_ended - start, drain_secs, lag_max, stalls)

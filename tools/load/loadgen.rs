@@ -1,11 +1,6 @@
-//! The load benchmark's tools, in one small binary (`bench/load/run.sh`
-//! drives it; nothing here runs in CI):
+//! The load benchmark's generator (`tools/load/run.sh` drives it, against
+//! the mock GREEN-API of tools/mock_green_api.rs; nothing here runs in CI):
 //!
-//! - `loadgen mock PORT`: a mock GREEN-API that answers every
-//!   `POST /waInstance*/sendContact/*` with a static `{"idMessage":...}` and
-//!   counts the calls (`GET /count`). It also answers getSettings (a WhatsApp
-//!   instance) and takes response_url POSTs, so a deferred reply never
-//!   leaves the machine.
 //! - `loadgen startup RUNS PORT CPU EXE`: starts `EXE serve` (environment
 //!   inherited), pinned to CPU (or `-`), RUNS times and measures from just before the spawn to the first 200 on
 //!   `GET /healthz`, polling every 100 µs.
@@ -15,7 +10,7 @@
 //!   each request's scheduled time (no coordinated omission), and reads the
 //!   service's CPU time and peak RSS from /proc.
 //!
-//! The HTTP/1.1 client and server are hand-written over tokio sockets: a
+//! The HTTP/1.1 client is hand-written over tokio sockets (tools/http1.rs): a
 //! general-purpose client would cost more CPU on the load core than the
 //! service under test, and we only ever talk to ourselves on 127.0.0.1.
 
@@ -23,22 +18,18 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream as StdTcpStream};
 use std::process::{Command, ExitCode, Stdio};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("mock") => mock(&args[1..]),
         Some("startup") => startup(&args[1..]),
         Some("load") => load(&args[1..]),
-        _ => {
-            Err("usage: loadgen mock PORT | startup RUNS PORT CPU|- EXE | load --addr A --secret S --pid P ...".into())
-        }
+        _ => Err("usage: loadgen startup RUNS PORT CPU|- EXE | load --addr A --secret S --pid P ...".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,152 +43,30 @@ fn main() -> ExitCode {
 type Res<T> = Result<T, String>;
 
 fn runtime() -> tokio::runtime::Runtime {
-    // One thread: the load generator shares its core with the mock.
+    // One thread: the load generator shares its core with the mock GREEN-API.
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
 }
 
-// ---------------------------------------------------------------- HTTP/1.1
+#[path = "../http1.rs"]
+mod http1;
+use http1::read_message;
 
-/// One parsed message head and where its body ends in the buffer.
-struct Head {
-    /// Status code (responses) or 0 (requests).
-    status: u16,
-    /// Request line (requests) or status line (responses).
-    first_line: String,
-    content_length: usize,
-    head_len: usize,
-}
-
-fn parse_head(buf: &[u8]) -> Option<Head> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&buf[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let first_line = lines.next()?.to_owned();
-    let status = if first_line.starts_with("HTTP/") {
-        first_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
-    } else {
-        0
-    };
-    let content_length = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0);
-    Some(Head { status, first_line, content_length, head_len: end + 4 })
-}
-
-/// Reads one whole message (head and Content-Length body) from `stream`
-/// into `buf`, which may already hold the start of it. Returns the head and
-/// leaves any bytes after the message in `buf` for the next one.
-async fn read_message(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Res<(Head, Vec<u8>)> {
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(head) = parse_head(buf) {
-            let total = head.head_len + head.content_length;
-            while buf.len() < total {
-                let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-                if n == 0 {
-                    return Err("connection closed mid-body".into());
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = buf[head.head_len..total].to_vec();
-            buf.drain(..total);
-            return Ok((head, body));
-        }
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed".into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-// ---------------------------------------------------------------- mock
-
-fn mock(args: &[String]) -> Res<()> {
-    let port: u16 = args.first().and_then(|p| p.parse().ok()).ok_or("mock PORT")?;
-    runtime().block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
-        let counts = Rc::new(Counts::default());
-        let local = tokio::task::LocalSet::new();
-        local
-            .run_until(async move {
-                loop {
-                    let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-                    counts.connections.fetch_add(1, Ordering::Relaxed);
-                    let _ = stream.set_nodelay(true);
-                    tokio::task::spawn_local(serve_mock(stream, Rc::clone(&counts)));
-                }
-            })
-            .await
-    })
-}
-
-#[derive(Default)]
-struct Counts {
-    /// TCP connections accepted: few, if the service keeps them alive.
-    connections: AtomicU64,
-    send_contact: AtomicU64,
-    response_url: AtomicU64,
-    other: AtomicU64,
-}
-
-async fn serve_mock(mut stream: TcpStream, counts: Rc<Counts>) {
-    let mut buf = Vec::with_capacity(4096);
-    while let Ok((head, _body)) = read_message(&mut stream, &mut buf).await {
-        let mut parts = head.first_line.split(' ');
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        // The counter is read with `Connection: close`.
-        let last = path == "/count";
-        let (status, body): (&str, String) =
-            if method == "POST" && path.starts_with("/waInstance") && path.contains("/sendContact/") {
-                let n = counts.send_contact.fetch_add(1, Ordering::Relaxed);
-                // GREEN-API's ids look like this; a counter keeps them distinct.
-                ("200 OK", format!("{{\"idMessage\":\"BAE5{n:012X}\"}}"))
-            } else if method == "GET" && path.starts_with("/waInstance") && path.contains("/getSettings/") {
-                // The service asks once at start-up what kind of instance it has.
-                ("200 OK", r#"{"wid":"79876543210@c.us","typeInstance":"whatsapp"}"#.into())
-            } else if method == "POST" && path.starts_with("/commands/") {
-                counts.response_url.fetch_add(1, Ordering::Relaxed);
-                ("200 OK", "ok".into())
-            } else if method == "GET" && path == "/count" {
-                (
-                    "200 OK",
-                    format!(
-                        "send_contact={} response_url={} other={} connections={}",
-                        counts.send_contact.load(Ordering::Relaxed),
-                        counts.response_url.load(Ordering::Relaxed),
-                        counts.other.load(Ordering::Relaxed),
-                        counts.connections.load(Ordering::Relaxed)
-                    ),
-                )
-            } else {
-                counts.other.fetch_add(1, Ordering::Relaxed);
-                ("404 Not Found", "{}".into())
-            };
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.write_all(response.as_bytes()).await.is_err() || last {
-            return;
-        }
-    }
-}
-
-/// The mock's counters, read over HTTP.
+/// The mock's counters (`GET /_mock/stats`, tools/mock_green_api.rs):
+/// sendContact calls, response_url posts, other requests, TCP connections.
 fn mock_counts(mock: SocketAddr) -> Res<(u64, u64, u64, u64)> {
     let mut stream = StdTcpStream::connect(mock).map_err(|e| format!("mock at {mock}: {e}"))?;
-    stream.write_all(b"GET /count HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /_mock/stats HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
     let mut text = String::new();
     stream.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let stats: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("mock's /_mock/stats is not JSON ({e}): {text}"))?;
     let field = |name: &str| -> Res<u64> {
-        text.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
-            .ok_or_else(|| format!("mock's /count lacks {name}: {text}"))
+        stats[name].as_u64().ok_or_else(|| format!("mock's /_mock/stats lacks {name}: {body}"))
     };
-    Ok((field("send_contact")?, field("response_url")?, field("other")?, field("connections")?))
+    Ok((field("sendContact")?, field("response_url")?, field("other")?, field("connections")?))
 }
 
 // ---------------------------------------------------------------- startup
@@ -504,7 +373,7 @@ fn load(args: &[String]) -> Res<()> {
     // Give a deferred reply, if any, a moment to land before counting.
     std::thread::sleep(Duration::from_millis(200));
     let (upstream_after, response_url_after, _, connections_after) = mock_counts(args.mock)?;
-    // Each /count probe opens one connection of its own.
+    // Each /_mock/stats probe opens one connection of its own.
     let upstream_connections = connections_after.saturating_sub(connections_before + 1);
 
     let mut all = Tally::default();

@@ -27,6 +27,8 @@
 #   VERBOSE=1       stream the whole `docker build` output
 #   SMOKE_SKIP      comma-separated steps to skip: check, metrics, drain (for partial builds
 #                   while bisecting; CI leaves it empty)
+#   MOCK_GREEN_API  a built tools/mock_green_api.rs to use      (default: cargo builds it;
+#                   under sudo, where cargo may not be on PATH, build it first and pass the path)
 set -euo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -154,7 +156,14 @@ docker image inspect -f '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q health
 
 # ---------------------------------------------------------------- mock GREEN-API and config
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-python3 "$REPO_DIR/scripts/mock_green_api.py" --port-file "$WORK/mock.port" \
+# The mock every tool shares (tools/mock_green_api.rs), built on the host; CI's
+# `cargo test` has already built it. MOCK_GREEN_API=path skips the build.
+if [ -z "${MOCK_GREEN_API:-}" ]; then
+    log "building the mock GREEN-API (cargo build --example mock_green_api)"
+    (cd "$REPO_DIR" && cargo build --locked --quiet --example mock_green_api) || fail "cannot build the mock GREEN-API"
+    MOCK_GREEN_API=${CARGO_TARGET_DIR:-$REPO_DIR/target}/debug/examples/mock_green_api
+fi
+"$MOCK_GREEN_API" --port-file "$WORK/mock.port" \
     --id-instance "$ID_INSTANCE" --token "$API_TOKEN" >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 for _ in $(seq 50); do [ -s "$WORK/mock.port" ] && break; sleep 0.1; done

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The load benchmark: one command on a fresh machine with Rust installed.
 #
-#   bash bench/load/run.sh            # results in bench/load/results/<date>.md
+#   bash tools/load/run.sh                 # prints a Markdown report
+#   RESULTS=/tmp/run.md bash tools/load/run.sh   # and keeps a copy there
 #
-# Builds the release binary and the load tools (examples/loadgen.rs: a load
-# generator and a mock GREEN-API), starts the mock and the service, and
-# measures, all on 127.0.0.1:
+# The figures that matter go into docs/performance.md by hand, with the
+# machine and the commit; reports are not kept in the repository.
+#
+# Builds the release binary and the load tools (tools/load/loadgen.rs, the
+# load generator, and tools/mock_green_api.rs, the mock GREEN-API every tool
+# shares), starts the mock and the service, and measures, all on 127.0.0.1:
 #   1. time from exec to the first 200 on /healthz (STARTUP_RUNS runs);
 #   2. latency at a fixed RATE req/s, open loop (latency counted from each
 #      request's scheduled time, so a stall is not hidden);
@@ -22,7 +26,13 @@
 #
 # Tunables (environment): RATE (500), DURATION (30 s per phase), WARMUP (3 s),
 # CONNECTIONS (32), STARTUP_RUNS (20), PORT (18080), MOCK_PORT (18081), MAX_RPS (1000000),
-# REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (file).
+# REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (a file for a copy of
+# the report), CONFIG (a name for the service's configuration, in the report),
+# SERVICE_ENV_FILE (KEY=value lines exported to the service after the defaults
+# below, to measure another configuration: several instances, say; the mock
+# answers any instance id and token, so every instance's calls reach it).
+# Socket Mode is not driven yet: a phase for it would start a local WebSocket
+# server beside the mock and point the service at it the same way.
 # Not part of CI; it needs about three minutes after the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,9 +46,7 @@ STARTUP_RUNS=${STARTUP_RUNS:-20}
 PORT=${PORT:-18080}
 MOCK_PORT=${MOCK_PORT:-18081}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-RESULTS_DIR=$ROOT/bench/load/results
-mkdir -p "$RESULTS_DIR"
-RESULTS=${RESULTS:-$RESULTS_DIR/$(date -u +%Y-%m-%dT%H%M%SZ).md}
+CONFIG=${CONFIG:-one instance, HTTP slash commands}
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -54,10 +62,11 @@ fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     say "== building: the service (release profile), then the load tools (loadgen profile)"
     cargo build --release --locked --bin slack-sendcontact
-    cargo build --profile loadgen --locked --example loadgen
+    cargo build --profile loadgen --locked --example loadgen --example mock_green_api
 fi
 SERVICE=$TARGET_DIR/release/slack-sendcontact
 LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
+MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
 
 # Other work on the machine (a build, a fuzzer) would preempt the service and
 # the generator and show up as their latency; as root, both run at real-time
@@ -96,6 +105,13 @@ export LOG_FORMAT=text RUST_LOG=warn
 # Deferred replies, if any, go to the mock, never off the machine.
 export SLACK_RESPONSE_URL_HOSTS=127.0.0.1
 unset SLACK_ACK_BUDGET_MS GREEN_API_TIMEOUT_MS SLACK_ALLOWED_TEAM_IDS SLACK_ALLOWED_USER_IDS SLACK_ALLOWED_CHANNEL_IDS
+if [ -n "${SERVICE_ENV_FILE:-}" ]; then
+    [ -r "$SERVICE_ENV_FILE" ] || { say "SERVICE_ENV_FILE=$SERVICE_ENV_FILE is not readable"; exit 1; }
+    set -a
+    # shellcheck disable=SC1090
+    . "$SERVICE_ENV_FILE"
+    set +a
+fi
 
 PIDS=()
 cleanup() {
@@ -109,8 +125,12 @@ for p in "$PORT" "$MOCK_PORT"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then say "port $p is in use; set PORT/MOCK_PORT"; exit 1; fi
 done
 
-$PIN_LOAD "$LOADGEN" mock "$MOCK_PORT" &
+$PIN_LOAD "$MOCK" --port "$MOCK_PORT" >/dev/null &
 PIDS+=($!)
+for _ in $(seq 1 500); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MOCK_PORT") 2>/dev/null && break
+    sleep 0.01
+done
 
 say "== startup: exec to first 200 on /healthz, $STARTUP_RUNS runs (poller on CPU 1)"
 STARTUP=$(cd "$WORKDIR" && $PIN_LOAD "$LOADGEN" startup "$STARTUP_RUNS" "$PORT" "$SERVICE_CPU" "$SERVICE")
@@ -201,6 +221,7 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     echo
     echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
     echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), $(rustc --version)"
+    echo "- configuration: $CONFIG${SERVICE_ENV_FILE:+ (SERVICE_ENV_FILE=$SERVICE_ENV_FILE)}"
     echo "- pinning: $PINNING"
     echo "- service: release build, GREEN_API_MAX_RPS=$MAX_RPS, SLACK_ACK_BUDGET_MS default (2500), LOG_FORMAT=text, RUST_LOG=warn; $THREADS threads; $LOG_LINES log lines written"
     echo "- load: $CONNECTIONS keep-alive connections, 64 signed slash-command forms (every field Slack sends; Cyrillic names, quotes, tel/mailto links), ${WARMUP} s warm-up then ${DURATION} s measured per phase"
@@ -234,9 +255,12 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     echo '```'
     for l in "$STARTUP" "$FIXED" "$SAT_SEND" "$SAT_HELP" "$NGX_FIXED" "$NGX_SAT"; do [ -z "$l" ] || printf '%s\n' "$l"; done
     echo '```'
-} >"$RESULTS"
+} >"$WORKDIR/report.md"
 
 echo
-cat "$RESULTS"
-echo
-echo "written to $RESULTS"
+cat "$WORKDIR/report.md"
+if [ -n "${RESULTS:-}" ]; then
+    cp "$WORKDIR/report.md" "$RESULTS"
+    echo
+    echo "a copy is in $RESULTS"
+fi

@@ -1,0 +1,33 @@
+//! Refusals by the allowlists.
+
+use super::{Language, Localized};
+use crate::allowlist::Refusal;
+
+impl Localized for Refusal {
+    fn localize(&self, language: Language) -> String {
+        use Language::{En, Ru};
+        match (self, language) {
+            (Refusal::Team, En) => "This workspace is not allowed to use this command. Ask your Slack admin to add it.",
+            (Refusal::Team, Ru) => {
+                "В этом рабочем пространстве команда недоступна. Попросите администратора Slack добавить его в \
+                 список разрешённых."
+            }
+            (Refusal::User, En) => "You are not allowed to use this command. Ask your Slack admin to add you.",
+            (Refusal::User, Ru) => {
+                "Вам эта команда недоступна. Попросите администратора Slack добавить вас в список разрешённых."
+            }
+            (Refusal::Channel, En) => {
+                "This command cannot be used in this channel. Try it in a channel your admin has allowed."
+            }
+            (Refusal::Channel, Ru) => {
+                "В этом канале команда недоступна. Воспользуйтесь ею в канале, который разрешил администратор."
+            }
+        }
+        .to_owned()
+    }
+}
+
+#[cfg(test)]
+pub(super) fn samples() -> Vec<Box<dyn Localized>> {
+    vec![Box::new(Refusal::Team), Box::new(Refusal::User), Box::new(Refusal::Channel)]
+}

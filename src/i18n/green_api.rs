@@ -1,0 +1,152 @@
+//! GREEN-API's outcomes: what happened and what to do, never the token.
+
+use std::time::Duration;
+
+use super::{Language, Localized};
+use crate::green_api::GreenApiError;
+
+impl Localized for GreenApiError {
+    fn localize(&self, language: Language) -> String {
+        use GreenApiError as E;
+        use Language::{En, Ru};
+        match (self, language) {
+            (E::Rejected { reason }, En) => format!(
+                "GREEN-API refused the contact: {reason}. Nothing was sent; check the chat id and the phone number."
+            ),
+            (E::Rejected { reason }, Ru) => format!(
+                "GREEN-API отклонил контакт: {reason}. Ничего не отправлено; проверьте идентификатор чата и номер \
+                 телефона."
+            ),
+            (E::Unauthorized { status }, En) => format!(
+                "GREEN-API did not accept this bot's credentials (HTTP {status}). Nothing was sent; ask your admin to \
+                 check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE."
+            ),
+            (E::Unauthorized { status }, Ru) => format!(
+                "GREEN-API не принял учётные данные бота (HTTP {status}). Ничего не отправлено; попросите \
+                 администратора проверить GREEN_API_URL, GREEN_API_ID_INSTANCE и GREEN_API_TOKEN_INSTANCE."
+            ),
+            (E::RateLimited, En) => "GREEN-API kept answering \"too many requests\" until the time for this command \
+                 ran out. Nothing was sent; try again in a minute."
+                .to_owned(),
+            (E::RateLimited, Ru) => "GREEN-API отвечал «слишком много запросов», пока не вышло время, отведённое на \
+                 команду. Ничего не отправлено; попробуйте через минуту."
+                .to_owned(),
+            (E::QuotaExceeded { detail }, En) => format!(
+                "The GREEN-API plan's quota is used up{}. Nothing was sent; ask your admin to upgrade the plan or \
+                 wait for the monthly reset.",
+                in_brackets(detail)
+            ),
+            (E::QuotaExceeded { detail }, Ru) => format!(
+                "Квота тарифа GREEN-API исчерпана{}. Ничего не отправлено; попросите администратора сменить тариф \
+                 или дождитесь, когда квота обновится в начале месяца.",
+                in_brackets(detail)
+            ),
+            (E::ServerError { status }, En) => format!(
+                "GREEN-API had an internal problem (HTTP {status}). The contact may or may not have been sent: check \
+                 the chat before trying again."
+            ),
+            (E::ServerError { status }, Ru) => format!(
+                "Внутренняя ошибка GREEN-API (HTTP {status}). Неизвестно, отправлен ли контакт: прежде чем пробовать \
+                 снова, проверьте чат."
+            ),
+            (E::UnexpectedStatus { status }, En) => format!(
+                "GREEN-API answered HTTP {status}, which this bot does not expect. Nothing was sent; ask your admin \
+                 to check GREEN_API_URL."
+            ),
+            (E::UnexpectedStatus { status }, Ru) => format!(
+                "GREEN-API ответил HTTP {status}, а такого ответа бот не ждёт. Ничего не отправлено; попросите \
+                 администратора проверить GREEN_API_URL."
+            ),
+            (E::Timeout { after }, En) => format!(
+                "GREEN-API did not answer within {} s. The outcome is unknown: the contact may still arrive, so check \
+                 the chat before sending it again.",
+                seconds(*after, '.')
+            ),
+            (E::Timeout { after }, Ru) => format!(
+                "GREEN-API не ответил за {} с. Результат неизвестен: контакт ещё может прийти, поэтому проверьте \
+                 чат, прежде чем отправлять его снова.",
+                seconds(*after, ',')
+            ),
+            (E::Unreachable { cause }, En) => format!(
+                "Could not connect to GREEN-API ({cause}). Nothing was sent; try again later, and tell your admin if \
+                 it goes on."
+            ),
+            (E::Unreachable { cause }, Ru) => format!(
+                "Не удалось подключиться к GREEN-API ({cause}). Ничего не отправлено; попробуйте позже, а если \
+                 ошибка повторится, сообщите администратору."
+            ),
+            (E::ConnectionLost { cause }, En) => format!(
+                "The connection to GREEN-API broke before it answered ({cause}). The contact may or may not have \
+                 been sent: check the chat before trying again."
+            ),
+            (E::ConnectionLost { cause }, Ru) => format!(
+                "Соединение с GREEN-API оборвалось раньше, чем пришёл ответ ({cause}). Неизвестно, отправлен ли \
+                 контакт: прежде чем пробовать снова, проверьте чат."
+            ),
+            (E::MalformedResponse { detail }, En) => format!(
+                "GREEN-API answered without a message id ({detail}). The contact may or may not have been sent: \
+                 check the chat before trying again."
+            ),
+            (E::MalformedResponse { detail }, Ru) => format!(
+                "GREEN-API ответил без идентификатора сообщения ({detail}). Неизвестно, отправлен ли контакт: \
+                 прежде чем пробовать снова, проверьте чат."
+            ),
+            (E::Busy, En) => {
+                "Too many contacts are being sent right now. Nothing was sent; try again in a few seconds.".to_owned()
+            }
+            (E::Busy, Ru) => {
+                "Сейчас отправляется слишком много контактов. Ничего не отправлено; попробуйте через несколько \
+                 секунд."
+                    .to_owned()
+            }
+        }
+    }
+}
+
+fn in_brackets(detail: &Option<String>) -> String {
+    detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+}
+
+/// `2.5` in English, `2,5` in Russian; whole seconds without a fraction.
+fn seconds(after: Duration, decimal_separator: char) -> String {
+    after.as_secs_f32().to_string().replace('.', &decimal_separator.to_string())
+}
+
+#[cfg(test)]
+pub(super) fn samples() -> Vec<Box<dyn Localized>> {
+    use GreenApiError as E;
+    let all = vec![
+        E::Rejected { reason: "Validation failed".into() },
+        E::Unauthorized { status: 401 },
+        E::RateLimited,
+        E::QuotaExceeded { detail: None },
+        E::QuotaExceeded { detail: Some("monthly limit".into()) },
+        E::ServerError { status: 502 },
+        E::UnexpectedStatus { status: 418 },
+        E::Timeout { after: Duration::from_millis(2500) },
+        E::Unreachable { cause: "connection refused".into() },
+        E::ConnectionLost { cause: "reset".into() },
+        E::MalformedResponse { detail: "no idMessage".into() },
+        E::Busy,
+    ];
+    all.into_iter().map(|e| Box::new(e) as Box<dyn Localized>).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_outcomes_are_the_errors_own_words() {
+        for message in samples() {
+            // Each sample is a GreenApiError; its Display is the English text.
+            let en = message.localize(Language::En);
+            assert!(en.ends_with('.'), "{en}");
+        }
+        let e = GreenApiError::Timeout { after: Duration::from_millis(2500) };
+        assert_eq!(e.localize(Language::En), e.to_string());
+        assert!(e.localize(Language::Ru).contains("за 2,5 с"), "{}", e.localize(Language::Ru));
+        let e = GreenApiError::QuotaExceeded { detail: Some("x".into()) };
+        assert_eq!(e.localize(Language::En), e.to_string());
+    }
+}
