@@ -267,7 +267,7 @@ impl SendContact {
 }
 
 /// The rules of each argument, shared by the typed command and the form.
-
+/// (The chat is routed: see `instances::route`.)
 pub fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
     PhoneNumber::parse(given).map_err(|reason| CommandError::Phone { given: shorten(given), reason })
 }
