@@ -37,10 +37,11 @@ pub struct Cli {
 pub enum Subcommand {
     /// Serve Slack commands on HOST:PORT (the default)
     Serve,
-    /// Check the GREEN-API instance: its state and type; exit 0 only when it is authorized
-    #[command(long_about = "Calls GREEN-API getStateInstance and getSettings with the configured GREEN_API_URL, \
-        GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, and says in plain words whether the instance can send, \
-        and what to do if not. Exits 0 only when the instance is authorized. SLACK_SIGNING_SECRET is not needed.")]
+    /// Check every GREEN-API instance: state and type, one line each; exit 0 only when all are authorized
+    #[command(long_about = "Calls GREEN-API getStateInstance and getSettings for every configured instance \
+        (GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, or the file SENDCONTACT_CONFIG names), \
+        and prints one line each: whether it can send, and what to do if not. Exits 0 only when every instance is \
+        authorized. SLACK_SIGNING_SECRET is not needed.")]
     Check,
     /// Send a contact card from the terminal, exactly as the slash command would; prints the idMessage
     #[command(
@@ -50,7 +51,8 @@ pub enum Subcommand {
         after_help = "Example:\n  slack-sendcontact send 10000000 +79876543210 Иван Иванов \"ООО Ромашка\""
     )]
     Send {
-        /// <chatId> <phone> <firstName> [lastName] [company...]
+        /// <chatId> <phone> <firstName> [lastName] [company...]; the chat may be an alias or instance:chatId, and
+        /// on a MAX instance the arguments are <chatId> <contact>
         #[arg(value_name = "ARGS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
