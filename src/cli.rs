@@ -193,10 +193,13 @@ fn check_line(
 
 fn send(args: &[String]) -> ExitCode {
     let usage_text = |registry: &Registry| help_text("slack-sendcontact send", registry);
-    // Arguments that cannot be routed need no configuration to refuse: a
-    // bare `send` or `send help` prints the usage even before it is set up.
+    // A bare `send` or `send help` prints the usage even before the service
+    // is configured; with a configuration, the instances and aliases too.
     if matches!(args, [] | [_]) && Command::parse(args, &Registry::one("default", None), "") == Ok(Command::Help) {
-        println!("{}", usage("slack-sendcontact send"));
+        match AdminConfig::from_env() {
+            Ok(config) => println!("{}", usage_text(&Registry::new(&config.instances))),
+            Err(_) => println!("{}", usage("slack-sendcontact send")),
+        }
         // `send help` asked for this; a bare `send` forgot its arguments.
         return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
     }

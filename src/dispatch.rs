@@ -104,8 +104,7 @@ impl Dispatcher {
             }
         ));
         let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
-        let instance = self.registry.get(job.send.instance).name().to_owned();
-        let several = self.registry.len() > 1;
+        let registry = Arc::clone(&self.registry);
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
         // The task carries the command's span, so its lines (even a late
@@ -114,7 +113,9 @@ impl Dispatcher {
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
-                let reply = outcome_reply(&job, &result, several.then_some(instance.as_str()));
+                // Failures name the instance when there is a choice of them.
+                let instance = (registry.len() > 1).then(|| registry.get(job.send.instance).name());
+                let reply = outcome_reply(&job, &result, instance);
                 match tx.send(reply) {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
