@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::command::{Command, help_text, usage};
+use crate::command::Command;
 use crate::config::{self, AdminConfig, FromEnv, ListenAddress, ServeConfig};
 use crate::domain::Card;
 use crate::green_api::{GreenApiClient, GreenApiError, InstanceType, state_advice};
-use crate::i18n::routing::MaxText;
+use crate::i18n::command::Usage;
+use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
 use crate::instances::{Kind, Registry, route};
 use crate::metrics::Metrics;
@@ -192,13 +193,15 @@ fn check_line(
 }
 
 fn send(args: &[String]) -> ExitCode {
-    let usage_text = |registry: &Registry| help_text("slack-sendcontact send", registry);
+    let usage_text = |registry: &Registry| {
+        Help { invocation: "slack-sendcontact send", form: false, registry }.localize(Language::En)
+    };
     // A bare `send` or `send help` prints the usage even before the service
     // is configured; with a configuration, the instances and aliases too.
     if matches!(args, [] | [_]) && Command::parse(args, &Registry::one("default", None), "") == Ok(Command::Help) {
         match AdminConfig::from_env() {
             Ok(config) => println!("{}", usage_text(&Registry::new(&config.instances))),
-            Err(_) => println!("{}", usage("slack-sendcontact send")),
+            Err(_) => println!("{}", terminal_usage()),
         }
         // `send help` asked for this; a bare `send` forgot its arguments.
         return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
@@ -303,4 +306,10 @@ fn probe(address: SocketAddr) -> std::io::Result<bool> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
     Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+}
+
+/// The command's usage as the terminal calls it; a terminal reads English,
+/// like the logs.
+fn terminal_usage() -> String {
+    Usage { invocation: "slack-sendcontact send", form: false }.localize(Language::En)
 }

@@ -15,8 +15,6 @@ use std::fmt;
 use crate::domain::{
     Card, ChatId, Contact, ContactText, ContactTextError, MaxContact, MaxContactError, PhoneNumber, PhoneNumberError,
 };
-use crate::i18n::routing::Overview;
-use crate::i18n::{Language, Localized};
 use crate::instances::{InstanceId, Kind, Registry, RouteError, Rule, route};
 
 /// What the user asked for.
@@ -34,6 +32,8 @@ pub struct SendContact {
     pub card: Card,
     /// Which routing rule chose the instance, for the log.
     pub rule: Rule,
+    /// The alias the user named the chat by, if any: replies show it.
+    pub chat_alias: Option<String>,
 }
 
 /// Why the arguments were refused. `Display` names the argument and says what
@@ -130,7 +130,13 @@ impl Command {
             // grammar every other messenger shares.
             Some(Kind::Telegram | Kind::WhatsApp) | None => Card::Phone(parse_contact(rest)?),
         };
-        Ok(Command::Send(SendContact { instance: route.instance, chat_id: route.chat_id, card, rule: route.rule }))
+        Ok(Command::Send(SendContact {
+            instance: route.instance,
+            chat_id: route.chat_id,
+            card,
+            rule: route.rule,
+            chat_alias: route.alias,
+        }))
     }
 }
 
@@ -254,9 +260,13 @@ impl SendContact {
             }
         };
         match (route, card) {
-            (Ok(route), Ok(card)) => {
-                Ok(SendContact { instance: route.instance, chat_id: route.chat_id, card, rule: route.rule })
-            }
+            (Ok(route), Ok(card)) => Ok(SendContact {
+                instance: route.instance,
+                chat_id: route.chat_id,
+                card,
+                rule: route.rule,
+                chat_alias: route.alias,
+            }),
             (route, card) => {
                 let mut errors: Vec<CommandError> = route.err().into_iter().collect();
                 errors.extend(card.err().unwrap_or_default());
@@ -282,28 +292,6 @@ pub fn parse_last_name(given: &str) -> Result<Option<ContactText>, CommandError>
 
 pub fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
     ContactText::parse_optional(given).map_err(CommandError::Company)
-}
-
-/// How to call the command, for a reply or `--help`. `invocation` is how the
-/// user started it: `/sendcontact` in Slack, `slack-sendcontact send` in a
-/// terminal.
-pub fn usage(invocation: &str) -> String {
-    format!(
-        "Send a contact card to a Telegram, WhatsApp or MAX chat:\n\
-         `{invocation} <chatId> <phone> <firstName> [lastName] [company]`\n\
-         • chatId: a chat id such as 10000000 (groups: -10000000000000), or 79876543210@c.us, …@g.us, …@lid\n\
-         • phone: 7 to 15 digits with the country code, e.g. +7 987 654-32-10\n\
-         • put names with spaces in quotes, \"Anna Maria\" or “Anna Maria”; words after lastName form the company\n\
-         Example: `{invocation} 10000000 +79876543210 Иван Иванов \"ООО Ромашка\"`"
-    )
-}
-
-/// The usage, with the instances, aliases and MAX grammar when there are
-/// any: what `help` shows.
-pub fn help_text(invocation: &str, registry: &Registry) -> String {
-    let mut text = usage(invocation);
-    text.push_str(&Overview { registry, invocation }.localize(Language::En));
-    text
 }
 
 /// A word that can only be a piece of a phone number.
@@ -418,6 +406,22 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn no_form_panics(values in proptest::collection::vec("\\PC{0,30}", 5)) {
+            let fields = Fields {
+                chat_id: &values[0],
+                phone: &values[1],
+                first_name: &values[2],
+                last_name: &values[3],
+                company: &values[4],
+            };
+            for registry in [one(), Registry::one("max", Some(Kind::Max))] {
+                if let Err(errors) = SendContact::from_fields(&fields, &registry, "C1") {
+                    prop_assert!(!errors.is_empty());
+                }
+            }
+        }
+
         #[test]
         fn no_word_list_panics(words in proptest::collection::vec("\\PC{0,20}", 0..8)) {
             let _ = Command::parse(&words, &one(), "");

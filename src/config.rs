@@ -18,8 +18,11 @@ use crate::allowlist::Allowlist;
 use std::collections::BTreeMap;
 
 use crate::green_api::{ApiToken, GreenApiSettings, IdInstance};
+use crate::i18n::ReplyLanguage;
 use crate::instances::{Defaults, InstancesConfig, parse_file};
+use crate::slack::reply::ResponseType;
 use crate::slack::signature::SigningSecret;
+use crate::slack::web_api::BotToken;
 use crate::telemetry::{self, LogFormat};
 
 /// Everything `serve` needs.
@@ -38,7 +41,27 @@ pub struct ServeConfig {
     /// How long a stopping server waits for deferred deliveries. Derived
     /// from the GREEN-API timeout, so a call in flight can always finish.
     pub shutdown_grace: Duration,
+    /// The Slack app's own voice: the form, posts after it, and users'
+    /// locales. Without it the service answers only through Slack's
+    /// requests, as before.
+    pub bot: Option<BotSettings>,
+    /// REPLY_LANGUAGE: `auto` needs the bot token.
+    pub reply_language: ReplyLanguage,
+    /// SLACK_SUCCESS_VISIBILITY: who sees a success, the channel or the
+    /// sender alone.
+    pub success_visibility: ResponseType,
 }
+
+/// SLACK_BOT_TOKEN and where Slack's Web API is (SLACK_API_URL).
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    pub token: BotToken,
+    /// Ends with `/`; method names are appended.
+    pub api_url: url::Url,
+}
+
+/// Slack's Web API, unless SLACK_API_URL says otherwise (tests).
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
 
 /// Everything `check` and `send` need (no Slack secret).
 #[derive(Debug, Clone)]
@@ -130,6 +153,10 @@ struct RawEnv {
     green_api_max_rps: Option<String>,
     rust_log: Option<String>,
     sendcontact_config: Option<String>,
+    slack_bot_token: Option<String>,
+    slack_api_url: Option<String>,
+    reply_language: Option<String>,
+    slack_success_visibility: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -220,6 +247,30 @@ impl FromEnv for ServeConfig {
         );
         let log_format = log_format(raw, problems);
         let log_filter = log_filter(raw, problems);
+        let bot = bot(raw, problems);
+        let reply_language = problems.parse_or(
+            "REPLY_LANGUAGE",
+            raw.reply_language.as_deref(),
+            ReplyLanguage::default(),
+            "must be en, ru or auto",
+            |v| ReplyLanguage::parse(v).ok(),
+        );
+        if reply_language == ReplyLanguage::Auto && matches!(bot, Some(None)) {
+            problems.0.push(
+                "REPLY_LANGUAGE=auto needs SLACK_BOT_TOKEN: the user's locale comes from Slack's users.info".to_owned(),
+            );
+        }
+        let success_visibility = problems.parse_or(
+            "SLACK_SUCCESS_VISIBILITY",
+            raw.slack_success_visibility.as_deref(),
+            ResponseType::InChannel,
+            "must be in_channel or ephemeral",
+            |v| match v.to_ascii_lowercase().as_str() {
+                "in_channel" => Some(ResponseType::InChannel),
+                "ephemeral" => Some(ResponseType::Ephemeral),
+                _ => None,
+            },
+        );
         let instances = instances?;
         let longest = instances.instances.iter().map(|i| i.green_api.timeout).max().unwrap_or_default();
         let shutdown_grace = longest + Duration::from_secs(10);
@@ -233,6 +284,9 @@ impl FromEnv for ServeConfig {
             log_format,
             log_filter,
             shutdown_grace,
+            bot: bot?,
+            reply_language,
+            success_visibility,
         })
     }
 }
@@ -365,6 +419,36 @@ fn timeout_and_rate(raw: &RawEnv, problems: &mut Problems) -> (Duration, NonZero
         |v| v.parse::<u32>().ok().filter(|n| *n <= 1_000_000).and_then(NonZeroU32::new),
     );
     (Duration::from_millis(timeout_ms), max_rps)
+}
+
+/// SLACK_BOT_TOKEN and SLACK_API_URL: `Some(None)` when there is no token,
+/// `None` when either is wrong.
+fn bot(raw: &RawEnv, problems: &mut Problems) -> Option<Option<BotSettings>> {
+    let api_url = problems.parse_or(
+        "SLACK_API_URL",
+        raw.slack_api_url.as_deref(),
+        Some(url::Url::parse(DEFAULT_SLACK_API_URL).expect("the default is a URL")),
+        "must be an http(s) URL such as https://slack.com/api/",
+        |v| {
+            let mut url = url::Url::parse(v).ok().filter(|u| matches!(u.scheme(), "https" | "http"))?;
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
+            }
+            Some(Some(url))
+        },
+    );
+    let token = match raw.slack_bot_token.as_deref().map(str::trim) {
+        None | Some("") => return api_url.map(|_| None),
+        Some(v) => match BotToken::parse(SecretString::from(v.to_owned())) {
+            Ok(token) => token,
+            // The reason never quotes the value.
+            Err(why) => return problems.push(format!("SLACK_BOT_TOKEN {why}")),
+        },
+    };
+    if !token.looks_like_bot_token() {
+        tracing::warn!("SLACK_BOT_TOKEN does not start with xoxb-: use the app's Bot User OAuth Token");
+    }
+    Some(Some(BotSettings { token, api_url: api_url? }))
 }
 
 pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
@@ -637,6 +721,46 @@ mod tests {
         assert_eq!(config.instances.instances[0].green_api.max_rps.get(), 10);
         assert_eq!(config.instances.instances[0].green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
         assert_eq!(config.log_filter, "slack_sendcontact=debug,warn");
+    }
+
+    #[test]
+    fn the_bot_token_enables_the_app_and_its_settings_are_checked() {
+        let config = ServeConfig::from_vars(minimal()).unwrap();
+        assert!(config.bot.is_none());
+        assert_eq!(config.reply_language, ReplyLanguage::Fixed(crate::i18n::Language::En));
+        assert_eq!(config.success_visibility, ResponseType::InChannel);
+
+        let mut vars = minimal();
+        vars.extend([
+            ("SLACK_BOT_TOKEN", "xoxb-123-456-abc"),
+            ("SLACK_API_URL", "http://127.0.0.1:9/api"),
+            ("REPLY_LANGUAGE", "auto"),
+            ("SLACK_SUCCESS_VISIBILITY", "Ephemeral"),
+        ]);
+        let config = ServeConfig::from_vars(vars).unwrap();
+        let bot = config.bot.as_ref().unwrap();
+        assert_eq!(bot.api_url.as_str(), "http://127.0.0.1:9/api/");
+        assert_eq!(config.reply_language, ReplyLanguage::Auto);
+        assert_eq!(config.success_visibility, ResponseType::Ephemeral);
+        assert!(!format!("{config:?}").contains("xoxb-123"));
+
+        let mut vars = minimal();
+        vars.extend([
+            ("SLACK_BOT_TOKEN", "xoxb-secret value"),
+            ("SLACK_API_URL", "ftp://x"),
+            ("REPLY_LANGUAGE", "de"),
+            ("SLACK_SUCCESS_VISIBILITY", "loud"),
+        ]);
+        let err = ServeConfig::from_vars(vars).unwrap_err().to_string();
+        for name in ["SLACK_BOT_TOKEN", "SLACK_API_URL", "REPLY_LANGUAGE", "SLACK_SUCCESS_VISIBILITY"] {
+            assert!(err.contains(name), "{name} not in {err}");
+        }
+        assert!(!err.contains("xoxb-secret"), "{err}");
+
+        let mut vars = minimal();
+        vars.push(("REPLY_LANGUAGE", "auto"));
+        let err = ServeConfig::from_vars(vars).unwrap_err().to_string();
+        assert!(err.contains("REPLY_LANGUAGE=auto needs SLACK_BOT_TOKEN"), "{err}");
     }
 
     #[test]

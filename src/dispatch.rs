@@ -22,14 +22,13 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::command::SendContact;
-use crate::domain::Card;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
-use crate::i18n::routing::MaxText;
-use crate::i18n::{Language, Localized};
+use crate::i18n::Language;
 use crate::instances::Registry;
+use crate::messages::{self, Sent};
 use crate::metrics::Metrics;
 use crate::outcome::Outcome;
-use crate::slack::reply::{Reply, escape};
+use crate::slack::reply::{Reply, ResponseType};
 use crate::slack::response_url::{ResponseUrl, ResponseUrlPoster};
 
 /// Who asked, where: for the reply text and the log line.
@@ -49,6 +48,22 @@ pub struct Job {
     /// missing or on a host this service does not follow.
     pub response_url: Option<ResponseUrl>,
     pub received_at: Instant,
+    /// The language of the replies.
+    pub language: Language,
+    /// Who sees a success: the channel or the sender alone.
+    pub visibility: ResponseType,
+}
+
+impl Job {
+    /// `instance` is the instance's name where there is a choice of them.
+    pub fn sent<'a>(&'a self, instance: Option<&'a str>) -> Sent<'a> {
+        Sent {
+            send: &self.send,
+            chat_alias: self.send.chat_alias.as_deref(),
+            instance,
+            user_id: &self.requester.user_id,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -87,22 +102,24 @@ impl Dispatcher {
         &self.registry
     }
 
+    /// The name replies give the job's instance: only where there is a
+    /// choice of them.
+    pub fn instance_shown(&self, job: &Job) -> Option<&str> {
+        (self.registry.len() > 1).then(|| self.registry.get(job.send.instance).name())
+    }
+
+    /// How long a request may wait before Slack must have its answer.
+    pub fn ack_budget(&self) -> Duration {
+        self.ack_budget
+    }
+
     /// Sends the contact and returns the reply for Slack's request: the
     /// outcome if it came within the ack budget, else a "sending" notice.
     pub async fn dispatch(&self, job: Job) -> Reply {
         let (tx, mut rx) = oneshot::channel::<Reply>();
         let job_received_at = job.received_at;
-        let sending = Reply::ephemeral(&format!(
-            "Sending the contact card of {} to chat {}… GREEN-API is taking a while; {}",
-            job.send.card.display_name(),
-            job.send.chat_id,
-            if job.response_url.is_some() {
-                "the result will appear here."
-            } else {
-                "this request has no reply address the bot may use, so the result will not appear here. Ask \
-                 the bot's admin, who can find it in the log."
-            }
-        ));
+        let sending = messages::sending(job.language, job.sent(self.instance_shown(&job)), job.response_url.is_some());
+        let language = job.language;
         let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
         let registry = Arc::clone(&self.registry);
         let poster = self.poster.clone();
@@ -113,7 +130,6 @@ impl Dispatcher {
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
-                // Failures name the instance when there is a choice of them.
                 let instance = (registry.len() > 1).then(|| registry.get(job.send.instance).name());
                 let reply = outcome_reply(&job, &result, instance);
                 match tx.send(reply) {
@@ -133,7 +149,7 @@ impl Dispatcher {
         // its body took to come in and be checked.
         match tokio::time::timeout_at(job_received_at + self.ack_budget, &mut rx).await {
             Ok(Ok(reply)) => reply,
-            Ok(Err(_)) => Reply::ephemeral("Something went wrong inside the bot; the contact may not have been sent."),
+            Ok(Err(_)) => messages::internal_error(language),
             Err(_) => {
                 // Closing first means a result that lands from now on goes to
                 // response_url, and one that already landed is taken here.
@@ -141,6 +157,28 @@ impl Dispatcher {
                 rx.try_recv().unwrap_or(sending)
             }
         }
+    }
+
+    /// Sends the contact in a tracked task and hands its outcome to
+    /// `deliver`; returns at once. For a form, whose outcome Slack does not
+    /// wait for: it is posted through the Web API instead.
+    pub fn spawn_send<F, Fut>(&self, job: Job, deliver: F)
+    where
+        F: FnOnce(Job, Result<IdMessage, GreenApiError>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
+        let metrics = Arc::clone(&self.metrics);
+        self.tracker.spawn_on(
+            async move {
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
+                metrics.command(Outcome::of(&result));
+                log_outcome(&job, &result, "web_api");
+                deliver(job, result).await;
+            }
+            .instrument(tracing::Span::current()),
+            &self.runtime,
+        );
     }
 }
 
@@ -189,35 +227,12 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
     }
 }
 
-/// The reply for a finished call: in the channel on success, to the user
-/// alone on failure. `instance` is named in failures when there are several,
-/// so the user can tell the admin which one failed.
+/// The reply for a finished call: a contact card on success (seen by the
+/// channel or the sender, as configured), the reason to the user alone on
+/// failure. `instance` names the instance where there is a choice of them.
 pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>, instance: Option<&str>) -> Reply {
-    let name = job.send.card.display_name();
-    let through = instance.map(|i| format!(" through instance {i}")).unwrap_or_default();
-    // MAX refuses a contact that is not among the instance's contacts; its
-    // reason does not always say so.
-    let hint = match (&job.send.card, result) {
-        (Card::Max(_), Err(GreenApiError::Rejected { .. })) => {
-            format!(" {}", MaxText::NotAContact.localize(Language::En))
-        }
-        _ => String::new(),
-    };
     match result {
-        Ok(id) => Reply::in_channel_markup(format!(
-            "<@{user}> sent the contact card of {name} to chat {chat}. GREEN-API message id: {id}",
-            user = escape(&job.requester.user_id),
-            name = escape(&name),
-            chat = escape(job.send.chat_id.as_str()),
-            id = escape(id.as_str()),
-        )),
-        Err(e) if e.may_have_been_sent() => Reply::ephemeral(&format!(
-            "No confirmation that the contact card of {name} reached chat {}{through}. {e}",
-            job.send.chat_id
-        )),
-        Err(e) => Reply::ephemeral(&format!(
-            "Could not send the contact card of {name} to chat {}{through}. {e}{hint}",
-            job.send.chat_id
-        )),
+        Ok(id) => messages::sent(job.language, job.sent(instance), id, job.visibility),
+        Err(e) => messages::failed(job.language, job.sent(instance), e),
     }
 }

@@ -12,6 +12,7 @@ pub mod handler;
 pub mod http_client;
 pub mod i18n;
 pub mod instances;
+pub mod messages;
 pub mod metrics;
 pub mod outcome;
 mod routes;

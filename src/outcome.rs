@@ -11,6 +11,8 @@ use crate::green_api::{GreenApiError, IdMessage};
 pub enum Outcome {
     Sent,
     Help,
+    /// The command opened the form; what it sends is counted when submitted.
+    FormOpened,
     InvalidArguments,
     Refused,
     Rejected,
@@ -28,9 +30,10 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order the metrics list them.
-    pub const ALL: [Outcome; 15] = [
+    pub const ALL: [Outcome; 16] = [
         Outcome::Sent,
         Outcome::Help,
+        Outcome::FormOpened,
         Outcome::InvalidArguments,
         Outcome::Refused,
         Outcome::Rejected,
@@ -47,8 +50,8 @@ impl Outcome {
     ];
 
     /// The names of [`Self::ALL`], in the same order: the metric's labels.
-    pub const LABELS: [&'static str; 15] = {
-        let mut labels = [""; 15];
+    pub const LABELS: [&'static str; 16] = {
+        let mut labels = [""; 16];
         let mut i = 0;
         while i < labels.len() {
             labels[i] = Self::ALL[i].as_str();
@@ -62,6 +65,7 @@ impl Outcome {
         match self {
             Outcome::Sent => "sent",
             Outcome::Help => "help",
+            Outcome::FormOpened => "form_opened",
             Outcome::InvalidArguments => "invalid_arguments",
             Outcome::Refused => "refused",
             Outcome::Rejected => "rejected",

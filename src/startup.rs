@@ -17,8 +17,10 @@ use crate::http_client::RetryPolicy;
 use crate::instances::{InstanceId, Kind, Registry};
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::slack::locale::LocaleCache;
 use crate::slack::response_url::ResponseUrlPoster;
-use crate::state::{AppState, Clock, SystemClock};
+use crate::slack::web_api::WebApi;
+use crate::state::{AppState, Bot, Clock, SystemClock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -28,6 +30,8 @@ pub enum StartupError {
     GreenApi(#[from] crate::green_api::SetupError),
     #[error("could not set up the HTTP client for response_url: {0}")]
     ResponseUrlClient(String),
+    #[error("could not set up the HTTP client for Slack's Web API: {0}")]
+    WebApiClient(String),
 }
 
 /// Timings that are not configuration: fixed in production, shortened by
@@ -39,11 +43,18 @@ pub struct Tuning {
     pub response_url_backoff: Duration,
     /// How long a request body may take to arrive (slowloris).
     pub body_timeout: Duration,
+    /// First pause before a Web API call Slack rate-limited or could not
+    /// take is tried again (Retry-After wins when longer).
+    pub web_api_backoff: Duration,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { response_url_backoff: Duration::from_secs(1), body_timeout: Duration::from_secs(10) }
+        Self {
+            response_url_backoff: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(10),
+            web_api_backoff: Duration::from_secs(1),
+        }
     }
 }
 
@@ -95,15 +106,30 @@ impl Application {
             tracker.clone(),
             tokio::runtime::Handle::current(),
         );
-        let state = web::Data::new(AppState::new(
-            config.signing_secret,
-            config.allowlist,
-            config.response_url_hosts,
-            dispatcher,
-            clock,
-            metrics,
-            tuning.body_timeout,
-        ));
+        let bot = match &config.bot {
+            Some(bot) => {
+                let http = crate::http_client::client_builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .build()
+                    .map_err(|e| StartupError::WebApiClient(e.without_url().to_string()))?;
+                let retry = RetryPolicy::new(tuning.web_api_backoff, Duration::from_secs(30));
+                let web_api = WebApi::new(http, bot.api_url.clone(), bot.token.clone(), retry);
+                Some(Bot { locales: LocaleCache::new(web_api.clone()), web_api })
+            }
+            None => None,
+        };
+        let state = web::Data::new(
+            AppState::new(
+                config.signing_secret,
+                config.allowlist,
+                config.response_url_hosts,
+                dispatcher,
+                clock,
+                metrics,
+                tuning.body_timeout,
+            )
+            .with_app(bot, config.reply_language, config.success_visibility),
+        );
 
         let app_state = state.clone();
         let server = HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes::configure))
@@ -119,7 +145,8 @@ impl Application {
             address = %config.listen.with_port(port),
             instances = %names.join(","),
             ack_budget_ms = config.ack_budget.as_millis() as u64,
-            "listening for Slack commands on POST /slack/commands"
+            bot = config.bot.is_some(),
+            "listening for Slack commands on POST /slack/commands and forms on POST /slack/interactions"
         );
         Ok(Self { port, server, state, tracker, shutdown_grace: config.shutdown_grace })
     }

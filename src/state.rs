@@ -7,9 +7,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::allowlist::Allowlist;
 use crate::dispatch::Dispatcher;
+use crate::i18n::ReplyLanguage;
 use crate::instances::Registry;
 use crate::metrics::Metrics;
+use crate::slack::locale::LocaleCache;
+use crate::slack::reply::ResponseType;
 use crate::slack::signature::SigningSecret;
+use crate::slack::web_api::WebApi;
 
 /// Where the signature check gets the time; tests can pin it.
 pub trait Clock: Send + Sync {
@@ -26,6 +30,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// The bot user's side of the app: Slack's Web API with the bot token.
+#[derive(Clone)]
+pub struct Bot {
+    pub web_api: WebApi,
+    pub locales: LocaleCache,
+}
+
 /// What every request handler shares. Built once at start-up.
 pub struct AppState {
     pub signing_secret: SigningSecret,
@@ -38,6 +49,11 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub body_timeout: Duration,
+    /// Set with SLACK_BOT_TOKEN: the form, posts after it, users' locales.
+    pub bot: Option<Bot>,
+    pub reply_language: ReplyLanguage,
+    /// Who sees a success: the channel, or the sender alone.
+    pub success_visibility: ResponseType,
     ready: AtomicBool,
     /// Numbers each command's span, so the lines of one command can be
     /// picked out of an interleaved log.
@@ -63,9 +79,26 @@ impl AppState {
             clock,
             metrics,
             body_timeout,
+            bot: None,
+            reply_language: ReplyLanguage::default(),
+            success_visibility: ResponseType::InChannel,
             ready: AtomicBool::new(true),
             next_request_id: AtomicU64::new(1),
         }
+    }
+
+    /// The Slack app's settings (issue 10): without a bot, replies go only
+    /// through Slack's requests, in one language.
+    pub fn with_app(
+        mut self,
+        bot: Option<Bot>,
+        reply_language: ReplyLanguage,
+        success_visibility: ResponseType,
+    ) -> Self {
+        self.bot = bot;
+        self.reply_language = reply_language;
+        self.success_visibility = success_visibility;
+        self
     }
 
     pub fn is_ready(&self) -> bool {

@@ -120,15 +120,23 @@ fn slack_manifest_declares_the_sendcontact_command() {
 }
 
 #[test]
-fn slack_manifest_asks_only_for_the_commands_scope_over_http() {
+fn slack_manifest_asks_only_for_the_scopes_the_bot_uses_over_http() {
     let manifest = yaml("manifest.yml");
-    assert_eq!(manifest["oauth_config"]["scopes"]["bot"], json!(["commands"]));
+    // commands: the command and views.open; chat:write: the form's outcome; im:write:
+    // the direct-message fallback; users:read: the locale for REPLY_LANGUAGE=auto.
+    assert_eq!(manifest["oauth_config"]["scopes"]["bot"], json!(["commands", "chat:write", "im:write", "users:read"]));
     assert!(manifest["oauth_config"]["scopes"].get("user").is_none(), "no user scopes are requested");
+    assert!(manifest["features"]["bot_user"]["display_name"].is_string(), "the bot user posts the outcome");
     // Commands arrive over HTTPS at the request URL, which Socket Mode would bypass.
     assert_eq!(manifest["settings"]["socket_mode_enabled"], json!(false));
+    // Form submissions come to the interactivity URL, on the same placeholder host.
+    assert_eq!(manifest["settings"]["interactivity"]["is_enabled"], json!(true));
+    assert_eq!(
+        manifest["settings"]["interactivity"]["request_url"],
+        json!("https://sendcontact.example.com/slack/interactions")
+    );
     // Nothing this service does not implement.
     assert!(manifest["settings"].get("event_subscriptions").is_none());
-    assert!(manifest["settings"].get("interactivity").is_none());
 }
 
 // ------------------------------------------------------------------------ Kubernetes

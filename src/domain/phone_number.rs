@@ -68,6 +68,33 @@ impl PhoneNumber {
     pub fn as_u64(self) -> u64 {
         self.0
     }
+
+    /// The number as a channel may see it: `+7 987 ***-**-10`. A slash
+    /// command's audience learns who the card is for without the number
+    /// itself; five digits stay hidden (fewer only in the shortest numbers),
+    /// grouped the way Russian numbers are written.
+    pub fn masked(self) -> String {
+        let digits = self.0.to_string();
+        let n = digits.len();
+        // Parsing guarantees at least MIN_DIGITS (7) ASCII digits.
+        let hidden = 5.min(n - 3);
+        let shown = n - hidden - 2;
+        let masked = format!("{}{}{}", &digits[..shown], "*".repeat(hidden), &digits[n - 2..]);
+        let (rest, tail) = masked.split_at(n - 7);
+        let mut out = String::from("+");
+        if rest.len() > 3 {
+            out.push_str(&rest[..rest.len() - 3]);
+            out.push(' ');
+            out.push_str(&rest[rest.len() - 3..]);
+        } else {
+            out.push_str(rest);
+        }
+        if !rest.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("{}-{}-{}", &tail[..3], &tail[3..5], &tail[5..]));
+        out
+    }
 }
 
 impl fmt::Display for PhoneNumber {
@@ -131,7 +158,29 @@ mod tests {
         assert_eq!(phone.to_string(), "+79876543210");
     }
 
+    #[test]
+    fn a_masked_number_keeps_its_country_code_and_last_two_digits() {
+        let cases = [
+            ("79876543210", "+7 987 ***-**-10"),
+            ("442079460958", "+44 207 ***-**-58"),
+            ("4915112345678", "+491 511 ***-**-78"),
+            ("1234567", "+1**-**-67"),
+            ("12345678", "+1 ***-**-78"),
+            ("123456789012345", "+12345 678 ***-**-45"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(PhoneNumber::parse(input).unwrap().masked(), expected, "{input}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_masked_number_hides_at_least_four_digits(number in 1_000_000u64..=999_999_999_999_999) {
+            let masked = PhoneNumber::parse(&number.to_string()).unwrap().masked();
+            prop_assert!(masked.matches('*').count() >= 4, "{}", masked);
+            prop_assert!(!masked.contains(&number.to_string()[1..]));
+        }
+
         #[test]
         fn never_panics(input in "\\PC*") {
             let _ = PhoneNumber::parse(&input);

@@ -3,17 +3,22 @@
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::command::{Command, CommandError, help_text};
+use super::form::{alias_choices, form};
+use super::language::language_for;
+use crate::command::{Command, CommandError};
 use crate::dispatch::{Job, Requester};
-use crate::i18n::routing::MaxText;
+use crate::i18n::command::Usage;
+use crate::i18n::outcome::OutcomeText;
+use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
 use crate::instances::Registry;
 use crate::outcome::Outcome;
 use crate::slack::form::SlashCommandForm;
+use crate::slack::modal::Metadata;
 use crate::slack::reply::Reply;
 use crate::slack::response_url::ResponseUrl;
 use crate::slack::text::{TextError, split_words};
-use crate::state::AppState;
+use crate::state::{AppState, Bot};
 
 /// Why the text of a slash command was refused: it did not split into words,
 /// or the words are not a command. `Display` is shown to the user as is.
@@ -59,8 +64,9 @@ pub fn parse_text(text: &str, registry: &Registry, channel_id: &str) -> Result<C
 /// The answer to one slash command, whichever door it came through (the
 /// HTTP route, Socket Mode): check who asks, parse, send, reply.
 /// `received_at` is when the request arrived, which the ack budget counts
-/// from.
-pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Reply {
+/// from. `None` acknowledges with an empty body: the command opened the
+/// form, and Slack shows nothing else.
+pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Option<Reply> {
     // At error level so that its fields reach every line of the command,
     // whatever RUST_LOG lets through.
     let span = tracing::error_span!(
@@ -75,37 +81,59 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
     answer(state, form, received_at).instrument(span).await
 }
 
-async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Reply {
+async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Option<Reply> {
     let log = |outcome: Outcome, detail: &str| {
         state.metrics.command(outcome);
         tracing::info!(%outcome, detail, "command finished");
     };
+    let language = language_for(state, &form.user_id, received_at).await;
+    let usage = |form_opens: bool| Usage { invocation: form.invocation(), form: form_opens }.localize(language);
+    // The usage, with the instances, aliases and MAX's grammar where there are.
+    let help = || {
+        Help { invocation: form.invocation(), form: state.bot.is_some(), registry: &state.registry }.localize(language)
+    };
 
     if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
         log(Outcome::Refused, refusal.kind());
-        return Reply::ephemeral(&refusal.to_string());
+        return Some(Reply::ephemeral(&refusal.localize(language)));
+    }
+
+    // The command alone opens the form, where the bot can open one.
+    if form.text.trim().is_empty()
+        && let (Some(bot), Some(trigger_id)) = (&state.bot, form.trigger_id.as_deref())
+    {
+        match open_form(state, bot, &form, trigger_id, language, received_at).await {
+            Ok(()) => {
+                log(Outcome::FormOpened, "");
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Slack did not open the form; answering with the usage");
+                log(Outcome::Help, "form_not_opened");
+                let text = format!("{}\n{}", OutcomeText::FormNotOpened.localize(language), usage(false));
+                return Some(Reply::ephemeral(&text));
+            }
+        }
     }
 
     let send = match parse_text(&form.text, &state.registry, &form.channel_id) {
         Ok(Command::Help) => {
             log(Outcome::Help, "");
-            return Reply::ephemeral(&help_text(form.invocation(), &state.registry));
+            return Some(Reply::ephemeral(&help()));
         }
         Err(e) => {
             log(Outcome::InvalidArguments, e.kind());
-            let mut text = format!("{e}.");
+            let mut text = e.localize(language);
             if e.wants_usage() {
                 text.push('\n');
                 match e.max_instance() {
                     Some(instance) => {
-                        text.push_str(
-                            &MaxText::Usage { invocation: form.invocation(), instance }.localize(Language::En),
-                        );
+                        text.push_str(&MaxText::Usage { invocation: form.invocation(), instance }.localize(language));
                     }
-                    None => text.push_str(&help_text(form.invocation(), &state.registry)),
+                    None => text.push_str(&help()),
                 }
             }
-            return Reply::ephemeral(&text);
+            return Some(Reply::ephemeral(&text));
         }
         Ok(Command::Send(send)) => send,
     };
@@ -129,7 +157,28 @@ async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) 
     };
 
     let requester = Requester { team_id: form.team_id, user_id: form.user_id, channel_id: form.channel_id };
-    state.dispatcher.dispatch(Job { send, requester, response_url, received_at }).await
+    let job = Job { send, requester, response_url, received_at, language, visibility: state.success_visibility };
+    Some(state.dispatcher.dispatch(job).await)
+}
+
+/// views.open with the command's trigger, answered before Slack's 3 s are up
+/// (the trigger expires then anyway).
+async fn open_form(
+    state: &AppState,
+    bot: &Bot,
+    form: &SlashCommandForm,
+    trigger_id: &str,
+    language: Language,
+    received_at: Instant,
+) -> Result<(), crate::slack::web_api::WebApiError> {
+    let metadata = Metadata {
+        channel_id: form.channel_id.clone(),
+        language: Some(language.code().to_owned()),
+        invocation: Some(form.invocation().to_owned()),
+    };
+    let view = self::form(language, metadata, &alias_choices(&state.registry)).view();
+    let deadline = received_at + state.dispatcher.ack_budget();
+    bot.web_api.views_open(trigger_id, &view, deadline).await
 }
 
 #[cfg(test)]

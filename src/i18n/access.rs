@@ -31,3 +31,16 @@ impl Localized for Refusal {
 pub(super) fn samples() -> Vec<Box<dyn Localized>> {
     vec![Box::new(Refusal::Team), Box::new(Refusal::User), Box::new(Refusal::Channel)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log shows `Display`; a user reading English reads the same words.
+    #[test]
+    fn english_refusals_are_the_refusals_own_words() {
+        for refusal in [Refusal::Team, Refusal::User, Refusal::Channel] {
+            assert_eq!(refusal.localize(Language::En), refusal.to_string());
+        }
+    }
+}

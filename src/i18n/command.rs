@@ -57,12 +57,18 @@ impl Localized for CommandError {
             (CommandError::Missing(name), Ru) => format!("Не хватает аргумента <{}>.", argument_ru(name)),
             (CommandError::Route(e), language) => e.localize(language),
             (CommandError::Phone { given, reason }, En) => format!("phone `{given}` {}.", reason.localize(En)),
+            (CommandError::Phone { reason: PhoneNumberError::Empty, .. }, Ru) => "Телефон не указан.".to_owned(),
             (CommandError::Phone { given, reason }, Ru) => format!("Телефон `{given}`: {}.", reason.localize(Ru)),
             (CommandError::FirstName(reason), En) => format!("firstName {}.", reason.localize(En)),
+            (CommandError::FirstName(ContactTextError::Empty), Ru) => "Имя не может быть пустым.".to_owned(),
             (CommandError::FirstName(reason), Ru) => format!("Имя: {}.", reason.localize(Ru)),
             (CommandError::LastName(reason), En) => format!("lastName {}.", reason.localize(En)),
+            (CommandError::LastName(ContactTextError::Empty), Ru) => "Фамилия не может быть пустой.".to_owned(),
             (CommandError::LastName(reason), Ru) => format!("Фамилия: {}.", reason.localize(Ru)),
             (CommandError::Company(reason), En) => format!("company {}.", reason.localize(En)),
+            (CommandError::Company(ContactTextError::Empty), Ru) => {
+                "Название компании не может быть пустым.".to_owned()
+            }
             (CommandError::Company(reason), Ru) => format!("Компания: {}.", reason.localize(Ru)),
             (CommandError::Max { reason: MaxContactError::Missing, .. }, En) => "<contact> is missing.".to_owned(),
             (CommandError::Max { reason: MaxContactError::Missing, .. }, Ru) => {
@@ -133,10 +139,7 @@ impl Localized for ChatIdError {
                 .to_owned(),
             (ChatIdError::TooLong(n), En) => format!("has {n} digits: a chat id has at most 20"),
             (ChatIdError::TooLong(n), Ru) => {
-                format!(
-                    "в нём {n} {}, а в идентификаторе чата их не больше 20",
-                    ru_plural(*n, "цифра", "цифры", "цифр")
-                )
+                format!("{n} {}, а в идентификаторе чата их не больше 20", ru_plural(*n, "цифра", "цифры", "цифр"))
             }
         }
     }
@@ -152,13 +155,13 @@ impl Localized for PhoneNumberError {
                 format!("contains `{c}`: use only digits, optionally with + ( ) - . and spaces")
             }
             (PhoneNumberError::BadCharacter(c), Ru) => {
-                format!("недопустимый символ `{c}`: нужны цифры, кроме них можно только + ( ) - . и пробелы")
+                format!("недопустимый символ `{c}` — допустимы только цифры, а также + ( ) - . и пробелы")
             }
             (PhoneNumberError::BadLength(n), En) => {
                 format!("has {n} digits: a phone number has 7 to 15 digits, country code included")
             }
             (PhoneNumberError::BadLength(n), Ru) => format!(
-                "в нём {n} {}, а в номере телефона вместе с кодом страны должно быть от 7 до 15",
+                "{n} {}, а в номере телефона вместе с кодом страны их должно быть от 7 до 15",
                 ru_plural(*n, "цифра", "цифры", "цифр")
             ),
             (PhoneNumberError::LeadingZero, En) => "starts with 0: write it in international format with the \
@@ -179,13 +182,13 @@ impl Localized for ContactTextError {
             (ContactTextError::Empty, Ru) => "пусто".to_owned(),
             (ContactTextError::TooLong(n), En) => format!("has {n} characters: at most 256 are allowed"),
             (ContactTextError::TooLong(n), Ru) => {
-                format!("в нём {n} {}, а можно не больше 256", ru_plural(*n, "символ", "символа", "символов"))
+                format!("{n} {}, а можно не больше 256", ru_plural(*n, "символ", "символа", "символов"))
             }
             (ContactTextError::ControlCharacter(code), En) => {
                 format!("contains a control character (U+{code:04X}): remove it and try again")
             }
             (ContactTextError::ControlCharacter(code), Ru) => {
-                format!("в тексте есть управляющий символ (U+{code:04X}): уберите его и попробуйте снова")
+                format!("есть управляющий символ (U+{code:04X}): уберите его и попробуйте снова")
             }
         }
     }
@@ -243,29 +246,47 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
 mod tests {
     use super::*;
 
+    /// The terminal shows `Display`; a user reading English reads the same
+    /// words, whichever door the command came in by.
     #[test]
-    fn english_reasons_read_as_the_command_has_always_written_them() {
-        let error = CommandError::Phone { given: "12ab".into(), reason: PhoneNumberError::BadCharacter('a') };
-        assert_eq!(error.localize(Language::En), format!("{error}."));
+    fn english_reasons_are_the_errors_own_words() {
         use crate::domain::MaxContactError;
         use crate::instances::RouteError;
-        let not_a_chat =
-            RouteError::NotAChat { given: "ten".into(), reason: ChatIdError::Unrecognised, aliases: false };
-        let ambiguous = RouteError::Ambiguous {
+        let text_errors =
+            [ContactTextError::Empty, ContactTextError::TooLong(300), ContactTextError::ControlCharacter(7)];
+        let mut errors = vec![CommandError::Missing("chatId"), CommandError::Missing("phone")];
+        for reason in [ChatIdError::Empty, ChatIdError::Unrecognised, ChatIdError::TooLong(21)] {
+            for aliases in [false, true] {
+                errors.push(CommandError::Route(RouteError::NotAChat {
+                    given: "x".into(),
+                    reason: reason.clone(),
+                    aliases,
+                }));
+            }
+        }
+        errors.push(CommandError::Route(RouteError::Ambiguous {
             chat_id: crate::domain::ChatId::parse("1").unwrap(),
             candidates: vec!["a".into(), "b".into()],
-        };
-        for error in [
-            CommandError::Route(not_a_chat),
-            CommandError::Route(ambiguous),
-            CommandError::Max { instance: "max".into(), given: String::new(), reason: MaxContactError::Missing },
-            CommandError::Max { instance: "max".into(), given: String::new(), reason: MaxContactError::Names },
-            CommandError::Max { instance: "max".into(), given: "x".into(), reason: MaxContactError::Unrecognised },
+        }));
+        for reason in [MaxContactError::Missing, MaxContactError::Names, MaxContactError::Unrecognised] {
+            errors.push(CommandError::Max { instance: "max".into(), given: "x".into(), reason });
+        }
+        for reason in [
+            PhoneNumberError::Empty,
+            PhoneNumberError::BadCharacter('a'),
+            PhoneNumberError::BadLength(3),
+            PhoneNumberError::LeadingZero,
         ] {
+            errors.push(CommandError::Phone { given: "x".into(), reason });
+        }
+        for reason in text_errors {
+            errors.push(CommandError::FirstName(reason.clone()));
+            errors.push(CommandError::LastName(reason.clone()));
+            errors.push(CommandError::Company(reason));
+        }
+        for error in errors {
             assert_eq!(error.localize(Language::En), format!("{error}."));
         }
-        let error = CommandError::Missing("phone");
-        assert_eq!(error.localize(Language::En), format!("{error}."));
     }
 
     #[test]
@@ -273,7 +294,7 @@ mod tests {
         let error = CommandError::Phone { given: "123".into(), reason: PhoneNumberError::BadLength(3) };
         assert_eq!(
             error.localize(Language::Ru),
-            "Телефон `123`: в нём 3 цифры, а в номере телефона вместе с кодом страны должно быть от 7 до 15."
+            "Телефон `123`: 3 цифры, а в номере телефона вместе с кодом страны их должно быть от 7 до 15."
         );
         assert_eq!(CommandError::Missing("firstName").localize(Language::Ru), "Не хватает аргумента <имя>.");
     }

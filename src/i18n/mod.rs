@@ -10,6 +10,13 @@
 //!
 //! Logs, metrics and the terminal stay in English: they use the types'
 //! `Display`, not this catalogue.
+//!
+//! To add texts: put them in the file of their area (or a new `<area>.rs`
+//! declared below), as an enum of messages, or on the error type the core
+//! already has, with `impl Localized` matching on `(message, language)`;
+//! add a `samples()` listing every message and include it in the test
+//! below. An English text that is also some type's `Display` is tested to
+//! be the same words.
 
 pub mod access;
 pub mod card;

@@ -1,8 +1,9 @@
 //! Several instances: why a chat went nowhere, what `help` adds about the
 //! instances and aliases, and MAX's own grammar.
 
+use super::command::Usage;
 use super::{Language, Localized};
-use crate::domain::{ChatId, MaxContactError};
+use crate::domain::{ChatId, ChatIdError, MaxContactError};
 use crate::instances::{InstanceId, Kind, Registry, RouteError};
 
 /// Each refusal says which instances could take the chat and how to choose.
@@ -29,6 +30,7 @@ impl Localized for RouteError {
                 "Псевдоним `{alias}` относится к инстансу {owner}, а не {asked}: напишите просто `{alias}`. \
                  Ничего не отправлено."
             ),
+            (RouteError::NotAChat { reason: ChatIdError::Empty, .. }, Ru) => "chatId не может быть пустым.".to_owned(),
             (RouteError::NotAChat { given, reason, aliases: false }, En) => {
                 format!("chatId{} {}.", quoted(given), reason.localize(En))
             }
@@ -155,6 +157,23 @@ impl Localized for MaxText<'_> {
     }
 }
 
+/// The usage, followed by the instances, the aliases and MAX's grammar
+/// where there are: what `help` shows.
+pub struct Help<'a> {
+    pub invocation: &'a str,
+    /// Whether the command alone opens a form.
+    pub form: bool,
+    pub registry: &'a Registry,
+}
+
+impl Localized for Help<'_> {
+    fn localize(&self, language: Language) -> String {
+        let mut text = Usage { invocation: self.invocation, form: self.form }.localize(language);
+        text.push_str(&Overview { registry: self.registry, invocation: self.invocation }.localize(language));
+        text
+    }
+}
+
 /// What `help` adds to the usage when there is more than one instance, an
 /// alias or a MAX instance: where a chat can go, and how to choose. Nothing
 /// for one plain instance, whose usage says it all.
@@ -244,7 +263,7 @@ fn with_kinds(instances: &[(String, Kind)]) -> String {
 
 #[cfg(test)]
 pub(super) fn samples() -> Vec<Box<dyn Localized>> {
-    use crate::domain::{ChatIdError, PhoneNumberError};
+    use crate::domain::PhoneNumberError;
     let chat = |s: &str| ChatId::parse(s).unwrap();
     let mut all: Vec<Box<dyn Localized>> = vec![
         Box::new(RouteError::UnknownInstance {

@@ -17,6 +17,8 @@ pub struct Route {
     pub instance: InstanceId,
     pub chat_id: ChatId,
     pub rule: Rule,
+    /// The alias the chat was named by, if it was: replies show it.
+    pub alias: Option<String>,
 }
 
 /// The rule that decided, for the log line.
@@ -89,7 +91,12 @@ pub fn route(registry: &Registry, word: &str, channel_id: &str) -> Result<Route,
         return explicit(registry, prefix, rest);
     }
     if let Some(alias) = registry.alias(word) {
-        return Ok(Route { instance: alias.instance, chat_id: alias.chat_id.clone(), rule: Rule::Alias });
+        return Ok(Route {
+            instance: alias.instance,
+            chat_id: alias.chat_id.clone(),
+            rule: Rule::Alias,
+            alias: Some(alias.name.clone()),
+        });
     }
     let chat_id = ChatId::parse(word).map_err(|reason| RouteError::NotAChat {
         given: shorten(word),
@@ -101,13 +108,13 @@ pub fn route(registry: &Registry, word: &str, channel_id: &str) -> Result<Route,
     let first = candidates.next().map(|(id, _)| id);
     let more = candidates.next().is_some();
     if let (Some(id), false) = (first, more) {
-        return Ok(Route { instance: id, chat_id, rule: Rule::ChatForm });
+        return Ok(Route { instance: id, chat_id, rule: Rule::ChatForm, alias: None });
     }
     if let Some(id) = registry.channel_instance(channel_id).filter(|id| registry.get(*id).may_take(&chat_id)) {
-        return Ok(Route { instance: id, chat_id, rule: Rule::Channel });
+        return Ok(Route { instance: id, chat_id, rule: Rule::Channel, alias: None });
     }
     if registry.len() == 1 {
-        return Ok(Route { instance: InstanceId::from_index(0), chat_id, rule: Rule::OnlyInstance });
+        return Ok(Route { instance: InstanceId::from_index(0), chat_id, rule: Rule::OnlyInstance, alias: None });
     }
     if first.is_none() {
         // Every kind is known here: an unknown one may take anything.
@@ -134,7 +141,12 @@ fn explicit(registry: &Registry, prefix: &str, rest: &str) -> Result<Route, Rout
                 asked: instance.name().to_owned(),
             });
         }
-        return Ok(Route { instance: id, chat_id: alias.chat_id.clone(), rule: Rule::Explicit });
+        return Ok(Route {
+            instance: id,
+            chat_id: alias.chat_id.clone(),
+            rule: Rule::Explicit,
+            alias: Some(alias.name.clone()),
+        });
     }
     let chat_id = ChatId::parse(rest).map_err(|reason| RouteError::NotAChat {
         given: shorten(rest),
@@ -144,7 +156,7 @@ fn explicit(registry: &Registry, prefix: &str, rest: &str) -> Result<Route, Rout
     if let Some(kind) = instance.kind().filter(|kind| !kind.takes(&chat_id)) {
         return Err(RouteError::WrongKind { instance: instance.name().to_owned(), kind, chat_id });
     }
-    Ok(Route { instance: id, chat_id, rule: Rule::Explicit })
+    Ok(Route { instance: id, chat_id, rule: Rule::Explicit, alias: None })
 }
 
 /// Keeps an echoed word short enough to read in a message.

@@ -3,10 +3,13 @@
 mod health;
 mod metrics;
 mod slack_commands;
+mod slack_interactions;
+mod slack_request;
 
 pub use health::{healthz, readyz};
 pub use metrics::metrics;
 pub use slack_commands::slack_commands;
+pub use slack_interactions::slack_interactions;
 
 use actix_web::web;
 
@@ -15,5 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
-        .route("/slack/commands", web::post().to(slack_commands));
+        .route("/slack/commands", web::post().to(slack_commands))
+        .route("/slack/interactions", web::post().to(slack_interactions));
 }

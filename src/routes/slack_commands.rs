@@ -1,123 +1,29 @@
 //! `POST /slack/commands`: read and verify the body, decode the form, and
 //! hand it to [`handler::slash_command`].
-//!
-//! Protocol failures (signature, size, form) get 4xx without a body worth
-//! reading; everything a user can act on gets a 200 with a message, because
-//! Slack shows a user nothing of a 4xx/5xx but a generic error.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::time::Instant;
 
+use super::slack_request::{SlackRequestError, read_verified};
 use crate::handler;
-use crate::slack::form::{SlashCommandForm, is_ssl_check};
-use crate::slack::signature::{self, SignatureError};
+use crate::slack::form::SlashCommandForm;
 use crate::state::AppState;
-
-/// Slack's command forms are well under 4 KiB; 16 KiB leaves room for long
-/// text without letting anyone make us buffer much.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SlashCommandError {
-    #[error("the request body is larger than 16 KiB")]
-    TooLarge,
-    #[error("the request body did not arrive in time")]
-    SlowBody,
-    #[error("the request body could not be read")]
-    BodyBroken,
-    #[error("the Slack signature is not valid: {0}")]
-    Signature(#[from] SignatureError),
-    #[error("the body is not a URL-encoded form")]
-    NotAForm,
-}
-
-impl ResponseError for SlashCommandError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            SlashCommandError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            SlashCommandError::SlowBody => StatusCode::REQUEST_TIMEOUT,
-            SlashCommandError::BodyBroken | SlashCommandError::NotAForm => StatusCode::BAD_REQUEST,
-            SlashCommandError::Signature(_) => StatusCode::UNAUTHORIZED,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        // The reason is in our log; the caller learns only the class.
-        let text = match self {
-            SlashCommandError::Signature(_) => "invalid Slack signature\n",
-            SlashCommandError::TooLarge => "request body too large\n",
-            SlashCommandError::SlowBody => "request body too slow\n",
-            SlashCommandError::BodyBroken | SlashCommandError::NotAForm => "bad request\n",
-        };
-        HttpResponse::build(self.status_code()).content_type("text/plain").body(text)
-    }
-}
 
 pub async fn slack_commands(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, SlashCommandError> {
+) -> Result<HttpResponse, SlackRequestError> {
     let received_at = Instant::now();
-    let body = read_body(req.headers(), payload, &state).await?;
-    if is_ssl_check(&body) {
+    let Some(body) = read_verified(&req, payload, &state).await? else {
         return Ok(HttpResponse::Ok().finish());
-    }
-    verify_signature(&req, &body, &state)?;
+    };
     let form = SlashCommandForm::parse(&body).map_err(|e| {
         tracing::warn!(error = %e, "refused a signed request whose body is not a slash-command form");
-        SlashCommandError::NotAForm
+        SlackRequestError::NotAForm
     })?;
-    let reply = handler::slash_command(&state, form, received_at).await;
-    Ok(HttpResponse::Ok().content_type("application/json").body(reply.to_json()))
-}
-
-async fn read_body(
-    headers: &HeaderMap,
-    payload: web::Payload,
-    state: &AppState,
-) -> Result<web::Bytes, SlashCommandError> {
-    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Err(SlashCommandError::TooLarge);
-    }
-    // The limit is enforced while reading: a lying or absent Content-Length
-    // cannot make us buffer more than 16 KiB. The timeout cuts off bodies
-    // that trickle in to hold a connection open.
-    match tokio::time::timeout(state.body_timeout, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
-        Err(_) => Err(SlashCommandError::SlowBody),
-        Ok(Err(_)) => Err(SlashCommandError::TooLarge),
-        Ok(Ok(Err(_))) => Err(SlashCommandError::BodyBroken),
-        Ok(Ok(Ok(body))) => Ok(body),
-    }
-}
-
-fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), SlashCommandError> {
-    let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
-    let result = signature::verify(
-        &state.signing_secret,
-        header("x-slack-request-timestamp"),
-        header("x-slack-signature"),
-        body,
-        state.clock.now_unix(),
-    );
-    if let Err(e) = &result {
-        let peer = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
-        match e {
-            SignatureError::Expired { skew_secs } => tracing::warn!(
-                reason = e.kind(),
-                skew_secs,
-                peer,
-                "refused a Slack request: its timestamp is {} s {} this server's clock; if every request \
-                 shows about the same offset, fix this server's clock (NTP)",
-                skew_secs.unsigned_abs(),
-                if *skew_secs > 0 { "ahead of" } else { "behind" }
-            ),
-            _ => tracing::warn!(reason = e.kind(), peer, "refused a request with an invalid Slack signature"),
-        }
-        state.metrics.signature_rejected(e.kind());
-    }
-    Ok(result?)
+    Ok(match handler::slash_command(&state, form, received_at).await {
+        Some(reply) => HttpResponse::Ok().content_type("application/json").body(reply.to_json()),
+        None => HttpResponse::Ok().finish(),
+    })
 }

@@ -19,6 +19,8 @@ pub struct SlashCommandForm {
     #[serde(default)]
     pub text: String,
     pub response_url: Option<String>,
+    /// Opens a form (views.open) within 3 s of the command, once.
+    pub trigger_id: Option<String>,
 }
 
 /// Why a signed body is not a slash-command form.

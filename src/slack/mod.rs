@@ -2,8 +2,12 @@
 //! (<https://docs.slack.dev/interactivity/implementing-slash-commands>), its
 //! signature, its text markup, and the replies. No GREEN-API types here.
 
+pub mod blocks;
 pub mod form;
+pub mod locale;
+pub mod modal;
 pub mod reply;
 pub mod response_url;
 pub mod signature;
 pub mod text;
+pub mod web_api;

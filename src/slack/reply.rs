@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use super::blocks::Block;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseType {
@@ -16,18 +18,43 @@ pub enum ResponseType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reply {
     pub response_type: ResponseType,
+    /// The whole message as text: what notifications, screen readers and
+    /// clients without Block Kit show.
     pub text: String,
+    /// The same message laid out (a contact card), when there is a layout.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<Block>,
 }
 
 impl Reply {
     /// `text` is plain text: Slack's control characters in it are escaped.
     pub fn ephemeral(text: &str) -> Self {
-        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned() }
+        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned(), blocks: Vec::new() }
     }
 
     /// `text` is Slack markup, already escaped where it holds user input.
     pub fn in_channel_markup(text: String) -> Self {
-        Self { response_type: ResponseType::InChannel, text }
+        Self { response_type: ResponseType::InChannel, text, blocks: Vec::new() }
+    }
+
+    /// `text` is Slack markup, already escaped where it holds user input.
+    pub fn ephemeral_markup(text: String) -> Self {
+        Self { response_type: ResponseType::Ephemeral, text, blocks: Vec::new() }
+    }
+
+    pub fn with_blocks(mut self, blocks: Vec<Block>) -> Self {
+        self.blocks = blocks;
+        self
+    }
+
+    /// The message alone (`text` and `blocks`), as chat.postMessage and
+    /// chat.postEphemeral take it.
+    pub fn message(&self) -> serde_json::Value {
+        let mut message = serde_json::json!({"text": self.text});
+        if !self.blocks.is_empty() {
+            message["blocks"] = serde_json::to_value(&self.blocks).unwrap_or_default();
+        }
+        message
     }
 
     pub fn to_json(&self) -> Vec<u8> {

@@ -2,7 +2,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use slack_sendcontact::config::{FromEnv, ServeConfig};
+use slack_sendcontact::config::{BotSettings, FromEnv, ServeConfig};
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
 use slack_sendcontact::startup::{Application, Tuning};
 use slack_sendcontact::state::SystemClock;
@@ -15,6 +15,7 @@ pub const ID_INSTANCE: &str = "4100000000";
 pub const SEND_CONTACT_PATH: &str =
     "/waInstance4100000000/sendContact/d4e4276df8044c259611ee08aefc198482b441126d517a466d";
 pub const RESPONSE_URL_PATH: &str = "/commands/T0001/1234/5678abcd";
+pub const BOT_TOKEN: &str = "xoxb-1111-2222-testbottoken";
 
 pub struct TestApp {
     pub address: String,
@@ -48,8 +49,48 @@ pub async fn spawn_app_on(green_api: MockServer, configure: impl FnOnce(&mut Ser
     spawn(green_api, configure, |_| {}).await
 }
 
+/// Starts the app with a bot token, its Web API played by `slack` at
+/// `{slack}/api/`; `configure` may change the rest.
+pub async fn spawn_app_with_bot(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_with_bot(MockServer::start().await, configure).await
+}
+
+async fn spawn_with_bot(green_api: MockServer, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let slack = MockServer::start().await;
+    let bot = ServeConfig::from_vars([
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+        ("GREEN_API_URL", green_api.uri()),
+        ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
+        ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        ("SLACK_API_URL", format!("{}/api/", slack.uri())),
+    ])
+    .expect("test configuration is valid")
+    .bot;
+    let bot: Option<BotSettings> = bot;
+    spawn_on_slack(
+        green_api,
+        slack,
+        move |config| {
+            config.bot = bot;
+            configure(config);
+        },
+        |tuning| tuning.web_api_backoff = Duration::from_millis(20),
+    )
+    .await
+}
+
 async fn spawn(
     green_api: MockServer,
+    configure: impl FnOnce(&mut ServeConfig),
+    tune: impl FnOnce(&mut Tuning),
+) -> TestApp {
+    spawn_on_slack(green_api, MockServer::start().await, configure, tune).await
+}
+
+async fn spawn_on_slack(
+    green_api: MockServer,
+    slack: MockServer,
     configure: impl FnOnce(&mut ServeConfig),
     tune: impl FnOnce(&mut Tuning),
 ) -> TestApp {
@@ -58,7 +99,7 @@ async fn spawn(
         ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
         ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
     ];
-    spawn_with_vars(green_api, instance, configure, tune).await
+    spawn_with_vars(green_api, slack, instance, configure, tune).await
 }
 
 /// Starts the app with several GREEN-API instances: SENDCONTACT_CONFIG names
@@ -67,16 +108,16 @@ async fn spawn(
 pub async fn spawn_app_with_instances(file: &std::path::Path, tokens: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![("SENDCONTACT_CONFIG", file.to_str().expect("a UTF-8 path").to_owned())];
     vars.extend(tokens.iter().map(|(name, token)| (*name, (*token).to_owned())));
-    spawn_with_vars(MockServer::start().await, vars, |_| {}, |_| {}).await
+    spawn_with_vars(MockServer::start().await, MockServer::start().await, vars, |_| {}, |_| {}).await
 }
 
 async fn spawn_with_vars(
     green_api: MockServer,
+    slack: MockServer,
     instances: Vec<(&'static str, String)>,
     configure: impl FnOnce(&mut ServeConfig),
     tune: impl FnOnce(&mut Tuning),
 ) -> TestApp {
-    let slack = MockServer::start().await;
     let mut vars = vec![
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
         ("HOST", "127.0.0.1".to_owned()),
@@ -144,9 +185,33 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
+        self.post_to("/slack/commands", body, headers).await
+    }
+
+    /// An interaction as Slack sends it: `payload` as the one form field,
+    /// signed now.
+    pub async fn post_interaction(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        let timestamp = now();
+        let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
+        self.post_to(
+            "/slack/interactions",
+            body,
+            &[("X-Slack-Request-Timestamp", &timestamp.to_string()), ("X-Slack-Signature", &signature)],
+        )
+        .await
+    }
+
+    /// POSTs a form body to `path` with these headers.
+    pub async fn post_to(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = self
             .client
-            .post(format!("{}/slack/commands", self.address))
+            .post(format!("{}{path}", self.address))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(body);
         for (name, value) in headers {
@@ -178,6 +243,48 @@ impl TestApp {
         }
         panic!("response_url did not receive {count} POSTs within 15 s");
     }
+
+    /// The JSON bodies Slack's Web API method `method` received so far.
+    pub async fn web_api_calls(&self, method: &str) -> Vec<Value> {
+        let path = format!("/api/{method}");
+        self.slack
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == path)
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// Waits (generously) until the Web API method has been called `count`
+    /// times, and returns the bodies.
+    pub async fn wait_for_web_api_calls(&self, method: &str, count: usize) -> Vec<Value> {
+        for _ in 0..300 {
+            let calls = self.web_api_calls(method).await;
+            if calls.len() >= count {
+                return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{method} was not called {count} times within 15 s");
+    }
+}
+
+/// A mock for one method of Slack's Web API, with the bot token.
+pub fn web_api(method_name: &str) -> MockBuilder {
+    Mock::given(method("POST"))
+        .and(path(format!("/api/{method_name}")))
+        .and(wiremock::matchers::header("authorization", format!("Bearer {BOT_TOKEN}").as_str()))
+}
+
+/// Slack's answer to a Web API call that worked.
+pub fn slack_ok(extra: Value) -> ResponseTemplate {
+    let mut body = serde_json::json!({"ok": true});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    ResponseTemplate::new(200).set_body_json(body)
 }
 
 /// A mock for GREEN-API's sendContact.

@@ -246,7 +246,7 @@ async fn a_max_refusal_says_the_contact_must_be_among_the_instances_contacts() {
         .mount(&team.max)
         .await;
     let reply = team.command("max:10000000 20000000").await;
-    assert_ephemeral_containing(&reply, "through instance max");
+    assert_ephemeral_containing(&reply, "to chat max:10000000");
     assert_ephemeral_containing(&reply, "Validation failed");
     assert_ephemeral_containing(&reply, "the contact must already be among the instance's contacts");
 }

@@ -8,5 +8,6 @@ mod helpers;
 mod hostile;
 mod instances;
 mod metrics;
+mod modal;
 mod slack_commands;
 mod upstream_errors;

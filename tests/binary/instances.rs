@@ -177,11 +177,12 @@ async fn every_log_line_of_a_command_names_its_instance() {
         ("text", "sales 79876543210 Ivan"),
     ])
     .unwrap();
-    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), now(), body.as_bytes());
+    let timestamp = now();
+    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
     let reply = client()
         .post(server.url("/slack/commands"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", now().to_string())
+        .header("X-Slack-Request-Timestamp", timestamp.to_string())
         .header("X-Slack-Signature", signature)
         .body(body)
         .send()

@@ -1,6 +1,7 @@
 //! The secret audit: every success and failure class, logged at TRACE in
-//! both formats, and not one log line, reply or response_url payload holds
-//! the GREEN-API token, the signing secret, a signature, or a phone number.
+//! both formats, and not one log line, reply, response_url payload or Web API
+//! call holds the GREEN-API token, the signing secret, a signature, or (in a
+//! log) a phone number; the bot token is only ever in an Authorization header.
 
 use std::time::Duration;
 
@@ -12,6 +13,47 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::process::*;
 
 const PHONE: &str = "79876543210";
+const BOT_TOKEN: &str = "xoxb-audit-0000-bottokenvalue";
+
+/// Slack's Web API for the form: views.open, users.info, and a channel the
+/// bot may not post in, so the outcome goes to a direct message.
+async fn mount_web_api(slack: &MockServer) {
+    let ok = |extra: serde_json::Value| {
+        let mut body = json!({"ok": true});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        ResponseTemplate::new(200).set_body_json(body)
+    };
+    Mock::given(path("/api/views.open")).respond_with(ok(json!({}))).mount(slack).await;
+    Mock::given(path("/api/users.info")).respond_with(ok(json!({"user": {"locale": "ru-RU"}}))).mount(slack).await;
+    Mock::given(path("/api/conversations.open")).respond_with(ok(json!({"channel": {"id": "D1"}}))).mount(slack).await;
+    Mock::given(path("/api/chat.postMessage"))
+        .and(body_partial_json(json!({"channel": "C2147483705"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "not_in_channel"})))
+        .mount(slack)
+        .await;
+    Mock::given(path("/api/chat.postMessage")).respond_with(ok(json!({}))).mount(slack).await;
+    Mock::given(path("/api/chat.postEphemeral")).respond_with(ok(json!({}))).mount(slack).await;
+}
+
+/// A submitted form, signed as Slack would.
+fn signed_submission(chat_id: &str, phone: &str) -> SignedCommand {
+    let values: serde_json::Map<String, serde_json::Value> =
+        [("chat_id", chat_id), ("phone", phone), ("first_name", "Ivan"), ("last_name", "Ivanov")]
+            .into_iter()
+            .map(|(id, value)| (id.to_owned(), json!({ id: {"type": "plain_text_input", "value": value} })))
+            .collect();
+    let payload = json!({
+        "type": "view_submission",
+        "team": {"id": "T0001"},
+        "user": {"id": "U2147483697", "team_id": "T0001"},
+        "view": {
+            "callback_id": "sendcontact",
+            "private_metadata": json!({"c": "C2147483705", "l": "ru"}).to_string(),
+            "state": {"values": values},
+        }
+    });
+    signed_form(&[("payload", &payload.to_string())])
+}
 
 /// Each chat id gets one kind of GREEN-API answer.
 async fn mount_every_answer(green_api: &MockServer) {
@@ -69,6 +111,7 @@ async fn audit(format: &str, unreachable: bool) {
     let green_api = MockServer::start().await;
     let slack = MockServer::start().await;
     mount_every_answer(&green_api).await;
+    mount_web_api(&slack).await;
     Mock::given(method("POST"))
         .and(path("/r"))
         .respond_with(ResponseTemplate::new(500))
@@ -91,6 +134,9 @@ async fn audit(format: &str, unreachable: bool) {
         ("GREEN_API_TIMEOUT_MS", "1500".to_owned()),
         ("SLACK_RESPONSE_URL_HOSTS", "127.0.0.1".to_owned()),
         ("SLACK_ALLOWED_CHANNEL_IDS", "C2147483705".to_owned()),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        ("SLACK_API_URL", format!("{}/api/", slack.uri())),
+        ("REPLY_LANGUAGE", "auto".to_owned()),
     ]);
     let mut server = Server::start(vars).await;
     let client = client();
@@ -109,6 +155,15 @@ async fn audit(format: &str, unreachable: bool) {
         signatures.push(command.signature.clone());
         let response = post(&client, &endpoint, &command).await;
         seen.push(response.text().await.unwrap());
+    }
+
+    // The form: a valid submission to a personal WhatsApp chat (its outcome
+    // goes to a direct message), and one with wrong fields.
+    let interactions = server.url("/slack/interactions");
+    for submission in [signed_submission(&format!("{PHONE}@c.us"), "+7 987 654-32-10"), signed_submission("x", "12ab")]
+    {
+        signatures.push(submission.signature.clone());
+        seen.push(post(&client, &interactions, &submission).await.text().await.unwrap());
     }
 
     // A refusal (channel), a response_url that is not followed, and bad
@@ -147,15 +202,23 @@ async fn audit(format: &str, unreachable: bool) {
     server.signal("TERM");
     tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
     for request in slack.received_requests().await.unwrap() {
+        // The bot token goes to Slack's Web API in this header, and nowhere else.
+        let authorization = request.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
+        if request.url.path().starts_with("/api/") {
+            assert_eq!(authorization, Some(format!("Bearer {BOT_TOKEN}")), "{}", request.url.path());
+        } else {
+            assert_eq!(authorization, None, "{}", request.url.path());
+        }
         seen.push(String::from_utf8(request.body).unwrap());
     }
 
     let log = server.log_text();
     assert!(log.lines().count() > 20, "TRACE logging produced lines ({format}):\n{log}");
-    let secrets: Vec<(&str, &str)> = [("the GREEN-API token", TOKEN), ("the signing secret", SIGNING_SECRET)]
-        .into_iter()
-        .chain(signatures.iter().map(|s| ("a signature", s.trim_start_matches("v0="))))
-        .collect();
+    let secrets: Vec<(&str, &str)> =
+        [("the GREEN-API token", TOKEN), ("the signing secret", SIGNING_SECRET), ("the bot token", BOT_TOKEN)]
+            .into_iter()
+            .chain(signatures.iter().map(|s| ("a signature", s.trim_start_matches("v0="))))
+            .collect();
     for (what, secret) in &secrets {
         assert!(!log.contains(secret), "{what} is in the {format} log:\n{log}");
         for text in &seen {
@@ -167,6 +230,11 @@ async fn audit(format: &str, unreachable: bool) {
         assert!(seen.iter().any(|t| t.contains("ok-1001")), "the audit covered a success");
         assert!(seen.iter().any(|t| t.contains("ok-whatsapp")), "the audit covered a personal WhatsApp chat");
         assert!(seen.iter().any(|t| t.contains("deferred-1009")), "the audit covered the deferred path");
+        assert!(seen.iter().any(|t| t.contains("response_action")), "the audit covered a refused form");
+        assert!(
+            seen.iter().any(|t| t.contains("\"channel\":\"D1\"") && t.contains("ok-whatsapp")),
+            "the audit covered a form's outcome sent as a direct message"
+        );
         assert!(log.contains("skew_secs"), "the expired timestamp was logged with its skew");
     }
 }

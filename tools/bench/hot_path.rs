@@ -5,11 +5,13 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use slack_sendcontact::command::{Command, usage};
+use slack_sendcontact::command::Command;
 use slack_sendcontact::dispatch::{Job, Requester, outcome_reply};
 use slack_sendcontact::domain::Card;
 use slack_sendcontact::green_api::{GreenApiError, IdMessage, send_contact_body};
 use slack_sendcontact::handler::parse_text;
+use slack_sendcontact::i18n::command::Usage;
+use slack_sendcontact::i18n::{Language, Localized};
 use slack_sendcontact::instances::{Defaults, Registry, parse_file, route};
 use slack_sendcontact::slack::form::{SlashCommandForm, is_ssl_check};
 use slack_sendcontact::slack::reply::Reply;
@@ -137,6 +139,8 @@ fn upstream_and_reply(c: &mut Criterion) {
         },
         response_url: Some(response_url),
         received_at: tokio::time::Instant::now(),
+        language: slack_sendcontact::i18n::Language::En,
+        visibility: slack_sendcontact::slack::reply::ResponseType::InChannel,
     };
     let sent = Ok(IdMessage::new("BAE5F4886B1D9A42"));
     let failed = Err(GreenApiError::ServerError { status: 500 });
@@ -147,7 +151,10 @@ fn upstream_and_reply(c: &mut Criterion) {
         b.iter(|| outcome_reply(black_box(&job), black_box(&failed), None).to_json())
     });
     c.bench_function("help reply: usage + Reply::ephemeral + to_json", |b| {
-        b.iter(|| Reply::ephemeral(&usage(black_box("/sendcontact"))).to_json())
+        b.iter(|| {
+            let usage = Usage { invocation: black_box("/sendcontact"), form: false };
+            Reply::ephemeral(&usage.localize(Language::En)).to_json()
+        })
     });
 }
 

@@ -1,0 +1,120 @@
+//! What every request from Slack goes through before its handler, on every
+//! route Slack posts to (/slack/commands, /slack/interactions): the body
+//! read within a size and time limit, Slack's certificate probe answered,
+//! the signature checked over the raw bytes.
+//!
+//! Protocol failures (signature, size, form) get 4xx without a body worth
+//! reading; everything a user can act on gets a 200 with a message, because
+//! Slack shows a user nothing of a 4xx/5xx but a generic error.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::slack::form::is_ssl_check;
+use crate::slack::signature::{self, SignatureError};
+use crate::state::AppState;
+
+/// Slack's command forms are well under 4 KiB and a submitted form's payload
+/// under 8 KiB; 16 KiB leaves room for long text without letting anyone make
+/// us buffer much.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlackRequestError {
+    #[error("the request body is larger than 16 KiB")]
+    TooLarge,
+    #[error("the request body did not arrive in time")]
+    SlowBody,
+    #[error("the request body could not be read")]
+    BodyBroken,
+    #[error("the Slack signature is not valid: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("the body is not the form Slack sends")]
+    NotAForm,
+}
+
+impl ResponseError for SlackRequestError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            SlackRequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            SlackRequestError::SlowBody => StatusCode::REQUEST_TIMEOUT,
+            SlackRequestError::BodyBroken | SlackRequestError::NotAForm => StatusCode::BAD_REQUEST,
+            SlackRequestError::Signature(_) => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The reason is in our log; the caller learns only the class.
+        let text = match self {
+            SlackRequestError::Signature(_) => "invalid Slack signature\n",
+            SlackRequestError::TooLarge => "request body too large\n",
+            SlackRequestError::SlowBody => "request body too slow\n",
+            SlackRequestError::BodyBroken | SlackRequestError::NotAForm => "bad request\n",
+        };
+        HttpResponse::build(self.status_code()).content_type("text/plain").body(text)
+    }
+}
+
+/// The body of a request that came from Slack, or `None` for Slack's
+/// certificate probe (`ssl_check=1`), which only needs a 200.
+pub async fn read_verified(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Option<web::Bytes>, SlackRequestError> {
+    let body = read_body(req.headers(), payload, state).await?;
+    if is_ssl_check(&body) {
+        return Ok(None);
+    }
+    verify_signature(req, &body, state)?;
+    Ok(Some(body))
+}
+
+async fn read_body(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<web::Bytes, SlackRequestError> {
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(SlackRequestError::TooLarge);
+    }
+    // The limit is enforced while reading: a lying or absent Content-Length
+    // cannot make us buffer more than 16 KiB. The timeout cuts off bodies
+    // that trickle in to hold a connection open.
+    match tokio::time::timeout(state.body_timeout, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
+        Err(_) => Err(SlackRequestError::SlowBody),
+        Ok(Err(_)) => Err(SlackRequestError::TooLarge),
+        Ok(Ok(Err(_))) => Err(SlackRequestError::BodyBroken),
+        Ok(Ok(Ok(body))) => Ok(body),
+    }
+}
+
+fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), SlackRequestError> {
+    let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
+    let result = signature::verify(
+        &state.signing_secret,
+        header("x-slack-request-timestamp"),
+        header("x-slack-signature"),
+        body,
+        state.clock.now_unix(),
+    );
+    if let Err(e) = &result {
+        let peer = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
+        match e {
+            SignatureError::Expired { skew_secs } => tracing::warn!(
+                reason = e.kind(),
+                skew_secs,
+                peer,
+                "refused a Slack request: its timestamp is {} s {} this server's clock; if every request \
+                 shows about the same offset, fix this server's clock (NTP)",
+                skew_secs.unsigned_abs(),
+                if *skew_secs > 0 { "ahead of" } else { "behind" }
+            ),
+            _ => tracing::warn!(reason = e.kind(), peer, "refused a request with an invalid Slack signature"),
+        }
+        state.metrics.signature_rejected(e.kind());
+    }
+    Ok(result?)
+}
