@@ -298,3 +298,63 @@ async fn an_instance_without_kind_is_routed_by_what_get_settings_says() {
     let reply = team.command("1@g.us 79876543210 Иван").await;
     assert!(text_of(&reply).contains("wa-4"), "{reply}");
 }
+
+/// The form with the aliases of one instance: the chat field offers them,
+/// and a chosen alias is sent like a typed one.
+#[tokio::test]
+async fn the_forms_chat_menu_offers_the_aliases_and_a_chosen_one_is_routed() {
+    use slack_sendcontact::domain::ChatId;
+    use slack_sendcontact::instances::AliasSettings;
+    let app = spawn_app_with_bot(|config| {
+        config.instances.aliases.push(AliasSettings {
+            name: "sales".into(),
+            instance: 0,
+            chat_id: ChatId::parse("120363043968066561@g.us").unwrap(),
+        });
+    })
+    .await;
+    web_api("views.open").respond_with(slack_ok(json!({"view": {"id": "V1"}}))).expect(1).mount(&app.slack).await;
+    web_api("chat.postMessage").respond_with(slack_ok(json!({"ts": "1.2"}))).expect(1).mount(&app.slack).await;
+    send_contact()
+        .and(body_json(json!({
+            "chatId": "120363043968066561@g.us",
+            "contact": {"phoneContact": 79876543210u64, "firstName": "Ivan"}
+        })))
+        .respond_with(id_message("form-alias"))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+
+    let opened = app.post_command("").await;
+    assert_eq!(opened.status(), 200);
+    let view = &app.web_api_calls("views.open").await[0]["view"];
+    let chat = &view["blocks"][0]["element"];
+    assert_eq!(chat["type"], "static_select", "{view}");
+    assert_eq!(chat["options"][0]["value"], "sales", "{view}");
+
+    let metadata = view["private_metadata"].as_str().unwrap();
+    let submission = json!({
+        "type": "view_submission",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": "U2147483697", "team_id": "T0001"},
+        "view": {
+            "id": "V1",
+            "callback_id": "sendcontact",
+            "private_metadata": metadata,
+            "state": {"values": {
+                "chat_id": {"chat_id": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "sales"}, "value": "sales"}}},
+                "phone": {"phone": {"type": "plain_text_input", "value": "79876543210"}},
+                "first_name": {"first_name": {"type": "plain_text_input", "value": "Ivan"}},
+                "last_name": {"last_name": {"type": "plain_text_input", "value": null}},
+                "company": {"company": {"type": "plain_text_input", "value": null}},
+            }},
+        }
+    });
+    let answer = app.post_interaction(&submission).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "", "the form closes");
+    let post = &app.wait_for_web_api_calls("chat.postMessage", 1).await[0];
+    let all = post.to_string();
+    assert!(all.contains("form-alias") && all.contains("sales"), "the card names the chat by its alias: {all}");
+    assert!(!all.contains("@g.us"), "{all}");
+}
