@@ -4,10 +4,12 @@
 #![allow(dead_code)]
 
 use slack_sendcontact::allowlist::Allowlist;
-use slack_sendcontact::command::{Command, SendContact, usage};
+use slack_sendcontact::command::{Command, SendContact};
 use slack_sendcontact::domain::{Card, ChatId, ContactText, MAX_TEXT_CHARS, PhoneNumber};
 use slack_sendcontact::green_api::send_contact_body;
 use slack_sendcontact::handler::parse_text;
+use slack_sendcontact::i18n::command::Usage;
+use slack_sendcontact::i18n::{Language, Localized};
 use slack_sendcontact::instances::{Kind, Registry};
 use slack_sendcontact::slack::form::SlashCommandForm;
 use slack_sendcontact::slack::reply::{Reply, escape};
@@ -101,7 +103,9 @@ fn check_name(name: &ContactText) {
 pub fn check_form(form: &SlashCommandForm) {
     let invocation = form.invocation();
     assert!(invocation.starts_with('/'), "invocation {invocation:?}");
-    let usage: serde_json::Value = serde_json::from_slice(&Reply::ephemeral(&usage(invocation)).to_json()).unwrap();
+    let usage: serde_json::Value =
+        serde_json::from_slice(&Reply::ephemeral(&Usage { invocation, form: false }.localize(Language::En)).to_json())
+            .unwrap();
     assert!(!usage["text"].as_str().unwrap().contains(['<', '>']), "unescaped markup in the usage text");
 
     let allowlist = Allowlist::new(vec!["T0001".into()], vec![], vec!["C2147483705".into()]);
