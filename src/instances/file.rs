@@ -111,7 +111,7 @@ pub fn parse_file(
             "chats" => raw_chats = Some(value),
             other => problems.at(
                 Some(key.span()),
-                format!("unknown key `{}`: the file has [[instances]] and [chats]", shown_key(other)),
+                format!("unknown key `{}`: the file has [[instances]] and [chats]", shorten(other)),
             ),
         }
     }
@@ -329,10 +329,10 @@ fn read_instance(table: Spanned<DeTable<'_>>, problems: &mut Problems) -> Option
                 format!(
                     "`{}` would put the GREEN-API token in the file: keep the token in an environment variable and \
                  name that variable with token_env",
-                    shown_key(key_text)
+                    shorten(key_text)
                 )
             } else {
-                format!("unknown key `{}` in [[instances]] (known: {})", shown_key(key_text), INSTANCE_KEYS.join(", "))
+                format!("unknown key `{}` in [[instances]] (known: {})", shorten(key_text), INSTANCE_KEYS.join(", "))
             };
             problems.at(Some(key.span()), message);
             false
@@ -408,7 +408,7 @@ fn read_aliases(
                 format!(
                     "the alias `{}` must be a word that starts with a letter (letters, digits, _, - and . after \
                      it), at most 64 characters, so that it cannot be taken for a chat id",
-                    shown_key(alias)
+                    shorten(alias)
                 ),
             );
             continue;
@@ -471,8 +471,8 @@ fn read_aliases(
             problems.at(
                 Some(raw.chat_id.span()),
                 format!(
-                    "alias `{alias}`: {chat_id} is not a {} chat id, and instance `{instance_name}` is {}",
-                    kind_of_form(&chat_id),
+                    "alias `{alias}`: {chat_id} is a {} chat id, but instance `{instance_name}` is {}",
+                    form_of(&chat_id),
                     kind.title()
                 ),
             );
@@ -482,9 +482,9 @@ fn read_aliases(
     }
 }
 
-/// The messenger a chat id's form belongs to, for a message.
-fn kind_of_form(chat_id: &ChatId) -> &'static str {
-    if Kind::WhatsApp.takes(chat_id) { "Telegram or MAX" } else { "WhatsApp" }
+/// The messengers a chat id's form belongs to, for a message.
+fn form_of(chat_id: &ChatId) -> &'static str {
+    if Kind::WhatsApp.takes(chat_id) { "WhatsApp" } else { "Telegram or MAX" }
 }
 
 /// serde's message without the value it quotes ("invalid type: string
@@ -500,11 +500,8 @@ fn serde_message(message: &str) -> String {
     message.to_owned()
 }
 
-/// A key as written, cut short: keys are not secrets, but a long one is noise.
-fn shown_key(key: &str) -> String {
-    shorten(key)
-}
-
+/// A key or value as written, cut short and without control characters:
+/// quoted only where it cannot be a secret, but a long one is noise.
 fn shorten(text: &str) -> String {
     const MAX: usize = 40;
     let mut short: String = text.chars().filter(|c| !c.is_control()).take(MAX).collect();
@@ -740,7 +737,10 @@ misc = { instance = "telegram", chat = "1" }
         );
         let list = problems(&source);
         assert_eq!(list.len(), 1, "{list:#?}");
-        assert!(list[0].contains("alias `wrong`: 1@g.us is not a Telegram or MAX chat id"), "{list:#?}");
+        assert!(
+            list[0].contains("alias `wrong`: 1@g.us is a WhatsApp chat id, but instance `telegram` is Telegram"),
+            "{list:#?}"
+        );
     }
 
     #[test]
