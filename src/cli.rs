@@ -10,9 +10,12 @@ use clap::Parser;
 
 use crate::command::Command;
 use crate::config::{self, AdminConfig, FromEnv, ListenAddress, ServeConfig};
-use crate::green_api::{GreenApiClient, state_advice};
+use crate::domain::Card;
+use crate::green_api::{GreenApiClient, GreenApiError, InstanceType, state_advice};
 use crate::i18n::command::Usage;
+use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
+use crate::instances::{Kind, Registry, route};
 use crate::metrics::Metrics;
 use crate::socket_mode::{AppToken, ConnectionOpener, OpenError};
 use crate::startup::Application;
@@ -36,12 +39,12 @@ pub struct Cli {
 pub enum Subcommand {
     /// Serve Slack commands on HOST:PORT, and over Socket Mode when SLACK_APP_TOKEN is set (the default)
     Serve,
-    /// Check the GREEN-API instance (state and type) and SLACK_APP_TOKEN if set; exit 0 only when all is well
-    #[command(long_about = "Calls GREEN-API getStateInstance and getSettings with the configured GREEN_API_URL, \
-        GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, and says in plain words whether the instance can send, \
-        and what to do if not. With SLACK_APP_TOKEN set, also asks Slack (apps.connections.open) whether the token \
-        opens Socket Mode connections. Exits 0 only when the instance is authorized and the token, if set, is \
-        accepted. SLACK_SIGNING_SECRET is not needed.")]
+    /// Check every GREEN-API instance (state and type, one line each) and SLACK_APP_TOKEN if set; exit 0 only when all is well
+    #[command(long_about = "Calls GREEN-API getStateInstance and getSettings for every configured instance \
+        (GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE, or the file SENDCONTACT_CONFIG names), \
+        and prints one line each: whether it can send, and what to do if not. With SLACK_APP_TOKEN set, also asks \
+        Slack (apps.connections.open) whether the token opens Socket Mode connections. Exits 0 only when every \
+        instance is authorized and the token, if set, is accepted. SLACK_SIGNING_SECRET is not needed.")]
     Check,
     /// Send a contact card from the terminal, exactly as the slash command would; prints the idMessage
     #[command(
@@ -51,7 +54,8 @@ pub enum Subcommand {
         after_help = "Example:\n  slack-sendcontact send 10000000 +79876543210 Иван Иванов \"ООО Ромашка\""
     )]
     Send {
-        /// <chatId> <phone> <firstName> [lastName] [company...]
+        /// <chatId> <phone> <firstName> [lastName] [company...]; the chat may be an alias or instance:chatId, and
+        /// on a MAX instance the arguments are <chatId> <contact>
         #[arg(value_name = "ARGS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -96,52 +100,70 @@ fn serve() -> ExitCode {
     }
 }
 
-fn admin_setup() -> Result<(AdminConfig, GreenApiClient), ExitCode> {
+/// The admin commands' configuration, one client per instance (at the
+/// registry's positions), and the registry.
+struct Admin {
+    config: AdminConfig,
+    clients: Vec<Arc<GreenApiClient>>,
+    registry: Registry,
+}
+
+fn admin_setup() -> Result<Admin, ExitCode> {
     let config = AdminConfig::from_env().map_err(|e| config_error(&e))?;
     telemetry::init(config.log_format, &config.log_filter);
-    let client = GreenApiClient::new(&config.green_api, Arc::new(Metrics::default())).map_err(|e| {
-        eprintln!("slack-sendcontact: {e}");
-        ExitCode::FAILURE
-    })?;
-    Ok((config, client))
+    let names: Vec<&str> = config.instances.instances.iter().map(|i| i.name.as_str()).collect();
+    let metrics = Metrics::new(&names);
+    let clients = config
+        .instances
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            eprintln!("slack-sendcontact: {e}");
+            ExitCode::FAILURE
+        })?;
+    let registry = Registry::new(&config.instances);
+    Ok(Admin { config, clients, registry })
 }
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
 }
 
+/// Checks every instance at once and prints one line each, in the
+/// configuration's order; exit 0 only when every one is authorized.
 fn check() -> ExitCode {
-    let (config, client) = match admin_setup() {
+    let Admin { config, clients, .. } = match admin_setup() {
         Ok(setup) => setup,
         Err(code) => return code,
     };
-    println!("GREEN-API instance {} at {}", config.green_api.id_instance, config.green_api.url);
-    let (state, kind) =
-        runtime().block_on(async { tokio::join!(client.get_state_instance(), client.get_instance_type()) });
-    match &kind {
-        Ok(kind) => {
-            println!("type:  {}", kind.as_str());
-            if let Some(warning) = kind.warning() {
-                println!("       warning: {warning}");
-            }
+    let lines = runtime().block_on(async {
+        let mut checks = tokio::task::JoinSet::new();
+        for (i, (instance, client)) in config.instances.instances.iter().zip(&clients).enumerate() {
+            let client = Arc::clone(client);
+            let (name, configured) = (instance.name.clone(), instance.kind);
+            let place = format!("{} at {}", instance.green_api.id_instance, instance.green_api.url);
+            checks.spawn(async move {
+                let (state, kind) = tokio::join!(client.get_state_instance(), client.get_instance_type());
+                (i, check_line(&name, &place, configured, state, kind))
+            });
         }
-        Err(e) => println!("type:  unknown ({e})"),
+        let mut lines = checks.join_all().await;
+        lines.sort_by_key(|(i, _)| *i);
+        lines
+    });
+    let mut all_authorized = true;
+    for (_, (line, authorized)) in lines {
+        println!("{line}");
+        all_authorized &= authorized;
     }
-    let authorized = match state {
-        Ok(state) => {
-            println!("state: {state}: {}", state_advice(&state));
-            state == "authorized"
-        }
-        Err(e) => {
-            println!("state: could not be read: {e}");
-            false
-        }
-    };
     let slack_ok = match &config.app_token {
         Some(app_token) => check_app_token(&config.slack_api_url, app_token),
         None => true,
     };
-    if authorized && slack_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if all_authorized && slack_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// Opens (and drops) a Socket Mode connection URL: the one call `serve`
@@ -170,30 +192,101 @@ fn check_app_token(slack_api_url: &url::Url, app_token: &AppToken) -> bool {
     }
 }
 
-fn send(args: &[String]) -> ExitCode {
-    let send = match Command::parse(args) {
-        Ok(Command::Send(send)) => send,
-        Ok(Command::Help) => {
-            println!("{}", terminal_usage());
-            // `send help` asked for this; a bare `send` forgot its arguments.
-            return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
+/// One instance's line of `check`, and whether it can send.
+fn check_line(
+    name: &str,
+    place: &str,
+    configured: Option<Kind>,
+    state: Result<String, GreenApiError>,
+    instance_type: Result<InstanceType, GreenApiError>,
+) -> (String, bool) {
+    let kind = match (&instance_type, configured) {
+        (Ok(t), Some(configured)) if Kind::from_instance_type(t).is_some_and(|k| k != configured) => format!(
+            "type {} (the file says kind = \"{configured}\": fix it, or commands will use the wrong grammar)",
+            t.as_str()
+        ),
+        (Ok(InstanceType::Max), _) => {
+            "type v3 (a MAX instance: its cards name a contact already among its contacts)".to_owned()
         }
-        Err(e) => {
-            eprintln!("slack-sendcontact: {e}.\n\n{}", terminal_usage());
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        (Ok(t), _) => match t.warning() {
+            Some(warning) => format!("type {} ({warning})", t.as_str()),
+            None => format!("type {}", t.as_str()),
+        },
+        (Err(_), Some(configured)) => format!("kind {configured} (from the file)"),
+        (Err(_), None) => "type unknown".to_owned(),
     };
-    let (_, client) = match admin_setup() {
+    match state {
+        Ok(state) => {
+            let authorized = state == "authorized";
+            (format!("{name}: instance {place}, {kind}, state {state}: {}", state_advice(&state)), authorized)
+        }
+        Err(e) => (format!("{name}: instance {place}, {kind}, state could not be read: {e}"), false),
+    }
+}
+
+fn send(args: &[String]) -> ExitCode {
+    let usage_text = |registry: &Registry| {
+        Help { invocation: "slack-sendcontact send", form: false, registry }.localize(Language::En)
+    };
+    // A bare `send` or `send help` prints the usage even before the service
+    // is configured; with a configuration, the instances and aliases too.
+    if matches!(args, [] | [_]) && Command::parse(args, &Registry::one("default", None), "") == Ok(Command::Help) {
+        match AdminConfig::from_env() {
+            Ok(config) => println!("{}", usage_text(&Registry::new(&config.instances))),
+            Err(_) => println!("{}", terminal_usage()),
+        }
+        // `send help` asked for this; a bare `send` forgot its arguments.
+        return if args.is_empty() { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS };
+    }
+    let Admin { clients, registry, .. } = match admin_setup() {
         Ok(setup) => setup,
         Err(code) => return code,
     };
-    match runtime().block_on(client.send_contact(&send.chat_id, &send.contact)) {
+    let runtime = runtime();
+    // The routed instance's kind decides the grammar: ask GREEN-API when
+    // the configuration does not say, as `serve` does at start.
+    if let Some(id) = args.first().and_then(|chat| route(&registry, chat, "").ok()).map(|r| r.instance)
+        && registry.get(id).kind().is_none()
+        && let Ok(Some(kind)) =
+            runtime.block_on(clients[id.index()].get_instance_type()).map(|t| Kind::from_instance_type(&t))
+    {
+        registry.set_detected(id, kind);
+    }
+    let send = match Command::parse(args, &registry, "") {
+        Ok(Command::Send(send)) => send,
+        Ok(Command::Help) => {
+            println!("{}", usage_text(&registry));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let usage = match e.max_instance() {
+                Some(instance) => {
+                    MaxText::Usage { invocation: "slack-sendcontact send", instance }.localize(Language::En)
+                }
+                None => usage_text(&registry),
+            };
+            eprintln!("slack-sendcontact: {e}.\n\n{usage}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let instance = registry.get(send.instance).name();
+    match runtime.block_on(clients[send.instance.index()].send_contact(&send.chat_id, &send.card)) {
         Ok(id) => {
             println!("{id}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("slack-sendcontact: {e}");
+            let hint = match (&send.card, &e) {
+                (Card::Max(_), GreenApiError::Rejected { .. }) => {
+                    format!(" {}", MaxText::NotAContact.localize(Language::En))
+                }
+                _ => String::new(),
+            };
+            if registry.len() > 1 {
+                eprintln!("slack-sendcontact: instance {instance}: {e}{hint}");
+            } else {
+                eprintln!("slack-sendcontact: {e}{hint}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -1,11 +1,21 @@
 //! The grammar of the command, shared by the slash command and the terminal
-//! `send` subcommand: `<chatId> <phone> <firstName> [lastName] [company...]`.
+//! `send` subcommand: `<chat> <phone> <firstName> [lastName] [company...]`,
+//! or on a MAX instance `<chat> <contact>`.
+//!
+//! The chat comes first and decides the rest: it is routed to an instance
+//! (an alias, `instance:chatId`, or a chat id; see `instances::route`), and
+//! that instance's kind says which grammar the other words follow.
 //!
 //! It takes words that are already split: each door turns its input into
 //! words (the slash command with `slack::text::split_words`, the terminal
 //! as the shell split them), so the grammar knows nothing about Slack.
 
-use crate::domain::{ChatId, ChatIdError, Contact, ContactText, ContactTextError, PhoneNumber, PhoneNumberError};
+use std::fmt;
+
+use crate::domain::{
+    Card, ChatId, Contact, ContactText, ContactTextError, MaxContact, MaxContactError, PhoneNumber, PhoneNumberError,
+};
+use crate::instances::{InstanceId, Kind, Registry, RouteError, Rule, route};
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,11 +24,16 @@ pub enum Command {
     Send(SendContact),
 }
 
-/// A contact card and the chat it goes to.
+/// A contact card, the chat it goes to and the instance that sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendContact {
+    pub instance: InstanceId,
     pub chat_id: ChatId,
-    pub contact: Contact,
+    pub card: Card,
+    /// Which routing rule chose the instance, for the log.
+    pub rule: Rule,
+    /// The alias the user named the chat by, if any: replies show it.
+    pub chat_alias: Option<String>,
 }
 
 /// Why the arguments were refused. `Display` names the argument and says what
@@ -27,8 +42,9 @@ pub struct SendContact {
 pub enum CommandError {
     #[error("<{0}> is missing")]
     Missing(&'static str),
-    #[error("chatId `{given}` {reason}")]
-    ChatId { given: String, reason: ChatIdError },
+    /// The chat did not lead to one instance.
+    #[error("{0}")]
+    Route(RouteError),
     #[error("phone `{given}` {reason}")]
     Phone { given: String, reason: PhoneNumberError },
     #[error("firstName {0}")]
@@ -37,6 +53,24 @@ pub enum CommandError {
     LastName(ContactTextError),
     #[error("company {0}")]
     Company(ContactTextError),
+    /// The words after the chat do not name a MAX contact.
+    #[error("{}", MaxProblem { given, reason })]
+    Max { instance: String, given: String, reason: MaxContactError },
+}
+
+struct MaxProblem<'a> {
+    given: &'a str,
+    reason: &'a MaxContactError,
+}
+
+impl fmt::Display for MaxProblem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason {
+            MaxContactError::Missing => f.write_str("<contact> is missing"),
+            MaxContactError::Names => write!(f, "names {}", self.reason),
+            reason => write!(f, "contact `{}` {reason}", self.given),
+        }
+    }
 }
 
 impl CommandError {
@@ -44,18 +78,28 @@ impl CommandError {
     pub fn kind(&self) -> &'static str {
         match self {
             CommandError::Missing(_) => "missing_argument",
-            CommandError::ChatId { .. } => "bad_chat_id",
+            CommandError::Route(e) => e.kind(),
             CommandError::Phone { .. } => "bad_phone",
             CommandError::FirstName(_) => "bad_first_name",
             CommandError::LastName(_) => "bad_last_name",
             CommandError::Company(_) => "bad_company",
+            CommandError::Max { reason, .. } => reason.kind(),
         }
     }
 
     /// Whether the user needs the usage text to fix this (a missing
-    /// argument), rather than only the reason.
+    /// argument, or MAX's grammar), rather than only the reason.
     pub fn wants_usage(&self) -> bool {
-        matches!(self, CommandError::Missing(_))
+        matches!(self, CommandError::Missing(_) | CommandError::Max { .. })
+    }
+
+    /// The MAX instance whose grammar the user got wrong: its usage is the
+    /// one to show.
+    pub fn max_instance(&self) -> Option<&str> {
+        match self {
+            CommandError::Max { instance, .. } => Some(instance),
+            _ => None,
+        }
     }
 }
 
@@ -63,40 +107,61 @@ impl CommandError {
 const HELP_WORDS: &[&str] = &["help", "-h", "--help", "?"];
 
 impl Command {
-    /// Parses already split words. No words, or a help word alone, is
-    /// [`Command::Help`].
-    pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Self, CommandError> {
-        let word = |i: usize| words.get(i).map(AsRef::as_ref);
-        match words {
+    /// Parses already split words, routing the chat among `registry`'s
+    /// instances as typed in Slack channel `channel_id` (empty in a
+    /// terminal). No words, or a help word alone, is [`Command::Help`].
+    pub fn parse<S: AsRef<str>>(words: &[S], registry: &Registry, channel_id: &str) -> Result<Self, CommandError> {
+        let chat = match words {
             [] => return Ok(Command::Help),
             [only] if HELP_WORDS.iter().any(|h| h.eq_ignore_ascii_case(only.as_ref())) => {
                 return Ok(Command::Help);
             }
-            _ => {}
-        }
-
-        let chat_id = parse_chat_id(word(0).ok_or(CommandError::Missing("chatId"))?)?;
-
-        // People type numbers in groups: `+7 987 654-32-10`. Words made only
-        // of phone characters right after the first one belong to the phone;
-        // a name never looks like that.
-        word(1).ok_or(CommandError::Missing("phone"))?;
-        let phone_words = 1 + words[2..].iter().take_while(|w| is_phone_fragment(w.as_ref())).count();
-        let phone = words[1..1 + phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
-        let phone = parse_phone(&phone)?;
-        let names = &words[1 + phone_words..];
-
-        let first_name = parse_first_name(names.first().ok_or(CommandError::Missing("firstName"))?.as_ref())?;
-        let last_name = names.get(1).map(|w| parse_last_name(w.as_ref())).transpose()?.flatten();
-        let company = match names.get(2..) {
-            Some(rest) if !rest.is_empty() => {
-                parse_company(&rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "))?
-            }
-            _ => None,
+            [chat, ..] => chat.as_ref(),
         };
-
-        Ok(Command::Send(SendContact { chat_id, contact: Contact { phone, first_name, last_name, company } }))
+        let route = route(registry, chat, channel_id).map_err(CommandError::Route)?;
+        let rest = &words[1..];
+        let card = match registry.get(route.instance).kind() {
+            Some(Kind::Max) => Card::Max(MaxContact::parse(rest).map_err(|reason| CommandError::Max {
+                instance: registry.get(route.instance).name().to_owned(),
+                given: shorten(rest.first().map_or("", AsRef::as_ref)),
+                reason,
+            })?),
+            // Unknown (getSettings has not answered) is taken for the
+            // grammar every other messenger shares.
+            Some(Kind::Telegram | Kind::WhatsApp) | None => Card::Phone(parse_contact(rest)?),
+        };
+        Ok(Command::Send(SendContact {
+            instance: route.instance,
+            chat_id: route.chat_id,
+            card,
+            rule: route.rule,
+            chat_alias: route.alias,
+        }))
     }
+}
+
+/// `<phone> <firstName> [lastName] [company...]`.
+fn parse_contact<S: AsRef<str>>(words: &[S]) -> Result<Contact, CommandError> {
+    // People type numbers in groups: `+7 987 654-32-10`. Words made only
+    // of phone characters right after the first one belong to the phone;
+    // a name never looks like that.
+    let first = words.first().ok_or(CommandError::Missing("phone"))?;
+    let phone_words = 1 + words[1..].iter().take_while(|w| is_phone_fragment(w.as_ref())).count();
+    let phone = if phone_words == 1 {
+        first.as_ref().to_owned()
+    } else {
+        words[..phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ")
+    };
+    let phone = parse_phone(&phone)?;
+    let names = &words[phone_words..];
+
+    let first_name = parse_first_name(names.first().ok_or(CommandError::Missing("firstName"))?.as_ref())?;
+    let last_name = names.get(1).map(|w| parse_last_name(w.as_ref())).transpose()?.flatten();
+    let company = match names.get(2..) {
+        Some(rest) if !rest.is_empty() => parse_company(&rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "))?,
+        _ => None,
+    };
+    Ok(Contact { phone, first_name, last_name, company })
 }
 
 /// The command's arguments one by one, as a form asks for them.
@@ -120,7 +185,10 @@ impl CommandError {
             CommandError::Missing("chatId") => Field::ChatId,
             CommandError::Missing("phone") => Field::Phone,
             CommandError::Missing(_) => Field::FirstName,
-            CommandError::ChatId { .. } => Field::ChatId,
+            CommandError::Route(_) => Field::ChatId,
+            // On MAX the contact goes where the phone does; names are refused.
+            CommandError::Max { reason: MaxContactError::Names, .. } => Field::FirstName,
+            CommandError::Max { .. } => Field::Phone,
             CommandError::Phone { .. } => Field::Phone,
             CommandError::FirstName(_) => Field::FirstName,
             CommandError::LastName(_) => Field::LastName,
@@ -141,33 +209,75 @@ pub struct Fields<'a> {
 }
 
 impl SendContact {
-    /// Validates a form with the same rules as the typed command, and
-    /// reports every wrong field at once rather than the first.
-    pub fn from_fields(fields: &Fields<'_>) -> Result<Self, Vec<CommandError>> {
-        let chat_id = parse_chat_id(fields.chat_id);
-        let phone = parse_phone(fields.phone);
-        let first_name = parse_first_name(fields.first_name);
-        let last_name = parse_last_name(fields.last_name);
-        let company = parse_company(fields.company);
-        match (chat_id, phone, first_name, last_name, company) {
-            (Ok(chat_id), Ok(phone), Ok(first_name), Ok(last_name), Ok(company)) => {
-                Ok(SendContact { chat_id, contact: Contact { phone, first_name, last_name, company } })
+    /// Validates a form with the same rules as the typed command, routing
+    /// its chat (an alias from a select, or a typed id) among `registry`'s
+    /// instances as opened in `channel_id`, and reports every wrong field
+    /// at once rather than the first. On a MAX instance the phone field
+    /// takes the contact (their MAX chat id or phone) and the names stay
+    /// empty.
+    pub fn from_fields(fields: &Fields<'_>, registry: &Registry, channel_id: &str) -> Result<Self, Vec<CommandError>> {
+        let route = route(registry, fields.chat_id, channel_id).map_err(CommandError::Route);
+        let max = route.as_ref().ok().filter(|r| registry.get(r.instance).kind() == Some(Kind::Max));
+        let card = match max {
+            Some(max) => {
+                let instance = registry.get(max.instance).name();
+                let names = [fields.first_name, fields.last_name, fields.company];
+                let contact = MaxContact::parse(&[fields.phone]).map_err(|reason| CommandError::Max {
+                    instance: instance.to_owned(),
+                    given: shorten(fields.phone),
+                    reason,
+                });
+                let names = if names.iter().all(|n| n.trim().is_empty()) {
+                    Ok(())
+                } else {
+                    Err(CommandError::Max {
+                        instance: instance.to_owned(),
+                        given: String::new(),
+                        reason: MaxContactError::Names,
+                    })
+                };
+                match (contact, names) {
+                    (Ok(contact), Ok(())) => Ok(Card::Max(contact)),
+                    (contact, names) => Err([contact.err(), names.err()].into_iter().flatten().collect::<Vec<_>>()),
+                }
             }
-            (chat_id, phone, first_name, last_name, company) => {
-                Err([chat_id.err(), phone.err(), first_name.err(), last_name.err(), company.err()]
-                    .into_iter()
-                    .flatten()
-                    .collect())
+            None => {
+                let phone = parse_phone(fields.phone);
+                let first_name = parse_first_name(fields.first_name);
+                let last_name = parse_last_name(fields.last_name);
+                let company = parse_company(fields.company);
+                match (phone, first_name, last_name, company) {
+                    (Ok(phone), Ok(first_name), Ok(last_name), Ok(company)) => {
+                        Ok(Card::Phone(Contact { phone, first_name, last_name, company }))
+                    }
+                    (phone, first_name, last_name, company) => {
+                        Err([phone.err(), first_name.err(), last_name.err(), company.err()]
+                            .into_iter()
+                            .flatten()
+                            .collect())
+                    }
+                }
+            }
+        };
+        match (route, card) {
+            (Ok(route), Ok(card)) => Ok(SendContact {
+                instance: route.instance,
+                chat_id: route.chat_id,
+                card,
+                rule: route.rule,
+                chat_alias: route.alias,
+            }),
+            (route, card) => {
+                let mut errors: Vec<CommandError> = route.err().into_iter().collect();
+                errors.extend(card.err().unwrap_or_default());
+                Err(errors)
             }
         }
     }
 }
 
 /// The rules of each argument, shared by the typed command and the form.
-pub fn parse_chat_id(given: &str) -> Result<ChatId, CommandError> {
-    ChatId::parse(given).map_err(|reason| CommandError::ChatId { given: shorten(given), reason })
-}
-
+/// (The chat is routed: see `instances::route`.)
 pub fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
     PhoneNumber::parse(given).map_err(|reason| CommandError::Phone { given: shorten(given), reason })
 }
@@ -207,25 +317,56 @@ mod tests {
     use proptest::prelude::*;
 
     fn names(s: &SendContact) -> (&str, Option<&str>, Option<&str>) {
+        let Card::Phone(contact) = &s.card else { panic!("{s:?} is not a phone card") };
         (
-            s.contact.first_name.as_str(),
-            s.contact.last_name.as_ref().map(ContactText::as_str),
-            s.contact.company.as_ref().map(ContactText::as_str),
+            contact.first_name.as_str(),
+            contact.last_name.as_ref().map(ContactText::as_str),
+            contact.company.as_ref().map(ContactText::as_str),
         )
+    }
+
+    fn one() -> Registry {
+        Registry::one("default", None)
     }
 
     #[test]
     fn a_control_character_is_refused_by_name() {
         let control = ["10000000", "79876543210", "Ivan", "Iv\u{0}anov"];
-        assert_eq!(Command::parse(&control), Err(CommandError::LastName(ContactTextError::ControlCharacter(0))));
+        assert_eq!(
+            Command::parse(&control, &one(), ""),
+            Err(CommandError::LastName(ContactTextError::ControlCharacter(0)))
+        );
     }
 
     #[test]
     fn terminal_words_are_taken_as_typed() {
         let argv = ["10000000", "+7 987 654-32-10", "Anna Maria", "Smith", "Acme", "Ltd"];
-        match Command::parse(&argv).unwrap() {
+        match Command::parse(&argv, &one(), "").unwrap() {
             Command::Send(s) => assert_eq!(names(&s), ("Anna Maria", Some("Smith"), Some("Acme Ltd"))),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_max_route_takes_a_contact_and_no_names() {
+        let max = Registry::one("max", Some(Kind::Max));
+        let send = |words: &[&str]| match Command::parse(words, &max, "") {
+            Ok(Command::Send(send)) => Ok(send.card),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        let card = send(&["10000000", "+7", "987", "654-32-10"]).unwrap();
+        assert_eq!(card.display_name(), "79*******10@c.us");
+        assert!(matches!(send(&["max:10000000", "20000000"]), Ok(Card::Max(c)) if c.chat_id().as_str() == "20000000"));
+        for (words, text) in [
+            (&["10000000"][..], "<contact> is missing"),
+            (&["10000000", "+79876543210", "Ivan"], "names are not sent on MAX"),
+            (&["10000000", "ivan"], "contact `ivan` is not a MAX chat id or a phone number"),
+        ] {
+            let err = send(words).unwrap_err();
+            assert!(err.to_string().starts_with(text), "{words:?}: {err}");
+            assert_eq!(err.max_instance(), Some("max"));
+            assert!(err.wants_usage());
         }
     }
 
@@ -238,17 +379,30 @@ mod tests {
             last_name: "",
             company: "Smith & Sons",
         };
-        let s = SendContact::from_fields(&valid).unwrap();
+        let s = SendContact::from_fields(&valid, &one(), "").unwrap();
         assert_eq!(s.chat_id.as_str(), "79876543210@c.us");
-        assert_eq!(s.contact.phone.as_u64(), 79876543210);
+        let Card::Phone(contact) = &s.card else { panic!("{s:?}") };
+        assert_eq!(contact.phone.as_u64(), 79876543210);
         assert_eq!(names(&s), ("Anna Maria", None, Some("Smith & Sons")));
 
         let invalid = Fields { chat_id: "ten", phone: "", first_name: " ", last_name: "a\u{1}", company: "" };
-        let errors = SendContact::from_fields(&invalid).unwrap_err();
+        let errors = SendContact::from_fields(&invalid, &one(), "").unwrap_err();
         let fields: Vec<_> = errors.iter().map(CommandError::field).collect();
         assert_eq!(fields, [Field::ChatId, Field::Phone, Field::FirstName, Field::LastName]);
         // The typed command refuses the same value for the same reason.
-        assert_eq!(Command::parse(&["ten", "79876543210", "Ivan"]).unwrap_err(), errors[0]);
+        assert_eq!(Command::parse(&["ten", "79876543210", "Ivan"], &one(), "").unwrap_err(), errors[0]);
+    }
+
+    #[test]
+    fn a_form_routed_to_max_takes_the_contact_in_the_phone_field_and_no_names() {
+        let max = Registry::one("max", Some(Kind::Max));
+        let fields = Fields { chat_id: "10000000", phone: "+7 987 654-32-10", ..Fields::default() };
+        let s = SendContact::from_fields(&fields, &max, "").unwrap();
+        assert!(matches!(&s.card, Card::Max(c) if c.chat_id().as_str() == "79876543210@c.us"), "{s:?}");
+        let named = Fields { first_name: "Ivan", phone: "", ..fields };
+        let errors = SendContact::from_fields(&named, &max, "").unwrap_err();
+        let fields: Vec<_> = errors.iter().map(CommandError::field).collect();
+        assert_eq!(fields, [Field::Phone, Field::FirstName]);
     }
 
     proptest! {
@@ -261,14 +415,17 @@ mod tests {
                 last_name: &values[3],
                 company: &values[4],
             };
-            if let Err(errors) = SendContact::from_fields(&fields) {
-                prop_assert!(!errors.is_empty());
+            for registry in [one(), Registry::one("max", Some(Kind::Max))] {
+                if let Err(errors) = SendContact::from_fields(&fields, &registry, "C1") {
+                    prop_assert!(!errors.is_empty());
+                }
             }
         }
 
         #[test]
         fn no_word_list_panics(words in proptest::collection::vec("\\PC{0,20}", 0..8)) {
-            let _ = Command::parse(&words);
+            let _ = Command::parse(&words, &one(), "");
+            let _ = Command::parse(&words, &Registry::one("max", Some(Kind::Max)), "");
         }
     }
 }

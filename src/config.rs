@@ -15,8 +15,11 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::allowlist::Allowlist;
+use std::collections::BTreeMap;
+
 use crate::green_api::{ApiToken, GreenApiSettings, IdInstance};
 use crate::i18n::ReplyLanguage;
+use crate::instances::{Defaults, InstancesConfig, parse_file};
 use crate::slack::reply::ResponseType;
 use crate::slack::signature::SigningSecret;
 use crate::slack::web_api::BotToken;
@@ -26,7 +29,8 @@ use crate::telemetry::{self, LogFormat};
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub green_api: GreenApiSettings,
+    /// The GREEN_API_* instance, or SENDCONTACT_CONFIG's.
+    pub instances: InstancesConfig,
     /// Unset when only Socket Mode is configured: HTTP commands are then
     /// refused.
     pub signing_secret: SigningSecret,
@@ -69,7 +73,7 @@ pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
 /// Everything `check` and `send` need (no Slack secret).
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
-    pub green_api: GreenApiSettings,
+    pub instances: InstancesConfig,
     /// SLACK_APP_TOKEN, which `check` verifies when it is set.
     pub app_token: Option<AppToken>,
     /// SLACK_API_URL, ending in `/`.
@@ -159,6 +163,7 @@ struct RawEnv {
     slack_response_url_hosts: Option<String>,
     green_api_max_rps: Option<String>,
     rust_log: Option<String>,
+    sendcontact_config: Option<String>,
     slack_bot_token: Option<String>,
     slack_api_url: Option<String>,
     reply_language: Option<String>,
@@ -192,6 +197,8 @@ pub fn process_env() -> Vec<(String, String)> {
 /// The environment being read, and every problem found in it so far.
 pub struct Reader {
     raw: RawEnv,
+    /// Every variable, for the ones SENDCONTACT_CONFIG names (`token_env`).
+    vars: BTreeMap<String, String>,
     problems: Problems,
 }
 
@@ -209,7 +216,8 @@ pub trait FromEnv: Sized {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut reader = Reader { raw: read(vars), problems: Problems::default() };
+        let (raw, vars) = read(vars);
+        let mut reader = Reader { raw, vars, problems: Problems::default() };
         let value = Self::read(&mut reader);
         reader.problems.finish()?;
         Ok(value.expect("no problems means every part parsed"))
@@ -224,7 +232,7 @@ pub trait FromEnv: Sized {
 impl FromEnv for ServeConfig {
     fn read(reader: &mut Reader) -> Option<Self> {
         let (raw, problems) = (&reader.raw, &mut reader.problems);
-        let green_api = green_api(raw, problems);
+        let instances = instances(raw, &reader.vars, problems);
         let app_token = app_token(raw, problems);
         let slack_api_url = slack_api_url(raw, problems);
         let signing_secret = signing_secret(raw, problems);
@@ -277,10 +285,11 @@ impl FromEnv for ServeConfig {
                 _ => None,
             },
         );
-        let green_api = green_api?;
-        let shutdown_grace = green_api.timeout + Duration::from_secs(10);
+        let instances = instances?;
+        let longest = instances.instances.iter().map(|i| i.green_api.timeout).max().unwrap_or_default();
+        let shutdown_grace = longest + Duration::from_secs(10);
         Some(Self {
-            green_api,
+            instances,
             signing_secret: signing_secret?,
             app_token: app_token?,
             slack_api_url: slack_api_url?,
@@ -301,13 +310,13 @@ impl FromEnv for ServeConfig {
 impl FromEnv for AdminConfig {
     fn read(reader: &mut Reader) -> Option<Self> {
         let (raw, problems) = (&reader.raw, &mut reader.problems);
-        let green_api = green_api(raw, problems);
+        let instances = instances(raw, &reader.vars, problems);
         let app_token = app_token(raw, problems);
         let slack_api_url = slack_api_url(raw, problems);
         let log_format = log_format(raw, problems);
         let log_filter = log_filter(raw, problems);
         Some(Self {
-            green_api: green_api?,
+            instances: instances?,
             app_token: app_token?,
             slack_api_url: slack_api_url?,
             log_format,
@@ -326,7 +335,7 @@ impl FromEnv for ListenAddress {
     }
 }
 
-fn read<I, K, V>(vars: I) -> RawEnv
+fn read<I, K, V>(vars: I) -> (RawEnv, BTreeMap<String, String>)
 where
     I: IntoIterator<Item = (K, V)>,
     K: Into<String>,
@@ -335,9 +344,54 @@ where
     // The last value of a repeated variable wins, as in a shell; envy would
     // refuse duplicates. With duplicates gone and every field an optional
     // string, deserialising cannot fail.
-    let vars: std::collections::BTreeMap<String, String> =
-        vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-    envy::from_iter(vars).unwrap_or_default()
+    let vars: BTreeMap<String, String> = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    (envy::from_iter(vars.clone()).unwrap_or_default(), vars)
+}
+
+/// The GREEN-API instances: SENDCONTACT_CONFIG's file when it is set, the
+/// GREEN_API_* variables otherwise. The file's problems join the others,
+/// each with its line.
+fn instances(raw: &RawEnv, vars: &BTreeMap<String, String>, problems: &mut Problems) -> Option<InstancesConfig> {
+    let Some(path) = raw.sendcontact_config.as_deref().map(str::trim).filter(|p| !p.is_empty()) else {
+        return green_api(raw, problems).map(InstancesConfig::single);
+    };
+    let both: Vec<&str> = [
+        ("GREEN_API_URL", &raw.green_api_url),
+        ("GREEN_API_ID_INSTANCE", &raw.green_api_id_instance),
+        ("GREEN_API_TOKEN_INSTANCE", &raw.green_api_token_instance),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    .map(|(name, _)| name)
+    .collect();
+    if !both.is_empty() {
+        // Which one was meant is anyone's guess: refuse rather than ignore.
+        problems.0.push(format!(
+            "SENDCONTACT_CONFIG and {} are both set: describe every instance in the file (the GREEN_API_* \
+             variables are the one-instance form), and unset the others",
+            both.join(", ")
+        ));
+    }
+    let (timeout, max_rps) = timeout_and_rate(raw, problems);
+    let source = match std::fs::read_to_string(path) {
+        Ok(source) => source,
+        Err(e) => return problems.push(format!("SENDCONTACT_CONFIG='{path}' cannot be read: {e}")),
+    };
+    match parse_file(&source, &|name| vars.get(name).cloned(), Defaults { timeout, max_rps }) {
+        Ok(config) if both.is_empty() => Some(config),
+        Ok(_) => None,
+        Err(list) => {
+            for problem in list {
+                match problem.line {
+                    Some(line) => {
+                        problems.0.push(format!("SENDCONTACT_CONFIG {path} line {line}: {}", problem.message))
+                    }
+                    None => problems.0.push(format!("SENDCONTACT_CONFIG {path}: {}", problem.message)),
+                }
+            }
+            None
+        }
+    }
 }
 
 fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> {
@@ -365,6 +419,13 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> 
         },
         None => None,
     };
+    let (timeout, max_rps) = timeout_and_rate(raw, problems);
+    Some(GreenApiSettings { url: url?, id_instance: id_instance?, token: token?, timeout, max_rps })
+}
+
+/// GREEN_API_TIMEOUT_MS and GREEN_API_MAX_RPS: the one instance's, or the
+/// file's defaults.
+fn timeout_and_rate(raw: &RawEnv, problems: &mut Problems) -> (Duration, NonZeroU32) {
     let timeout_ms = problems.parse_or(
         "GREEN_API_TIMEOUT_MS",
         raw.green_api_timeout_ms.as_deref(),
@@ -381,13 +442,7 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> 
         "must be a whole number of requests per second from 1 to 1000000",
         |v| v.parse::<u32>().ok().filter(|n| *n <= 1_000_000).and_then(NonZeroU32::new),
     );
-    Some(GreenApiSettings {
-        url: url?,
-        id_instance: id_instance?,
-        token: token?,
-        timeout: Duration::from_millis(timeout_ms),
-        max_rps,
-    })
+    (Duration::from_millis(timeout_ms), max_rps)
 }
 
 /// SLACK_BOT_TOKEN, with SLACK_API_URL as read by [`slack_api_url`]:
@@ -456,7 +511,7 @@ fn slack_api_url(raw: &RawEnv, problems: &mut Problems) -> Option<url::Url> {
     Some(url)
 }
 
-fn parse_api_url(value: &str) -> Result<url::Url, String> {
+pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
     let shown = value.chars().take(80).collect::<String>();
     let mut url = url::Url::parse(value).map_err(|e| format!("='{shown}' is not a URL ({e})"))?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
@@ -613,13 +668,86 @@ mod tests {
         assert_eq!(config.listen.host(), "0.0.0.0");
         assert_eq!(config.listen.port(), 8080);
         assert_eq!(config.ack_budget, Duration::from_millis(2500));
-        assert_eq!(config.green_api.timeout, Duration::from_millis(10_000));
-        assert_eq!(config.green_api.max_rps.get(), 50);
-        assert_eq!(config.green_api.url.as_str(), "https://4100.api.green-api.com/");
+        assert_eq!(config.instances.instances[0].green_api.timeout, Duration::from_millis(10_000));
+        assert_eq!(config.instances.instances[0].green_api.max_rps.get(), 50);
+        assert_eq!(config.instances.instances[0].green_api.url.as_str(), "https://4100.api.green-api.com/");
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "hooks.slack-gov.com"]);
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.log_filter, "info");
         assert!(config.allowlist.is_open());
+    }
+
+    /// A file in the system's temp directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> Self {
+            let path = std::env::temp_dir().join(format!("sendcontact-{}-{name}.toml", std::process::id()));
+            std::fs::write(&path, text).unwrap();
+            Self(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    const FILE: &str = "[[instances]]\nname = \"telegram\"\nurl = \"https://4100.api.green-api.com\"\n\
+                        id_instance = \"1101000001\"\ntoken_env = \"TOKEN_TELEGRAM\"\n\n\
+                        [[instances]]\nname = \"max\"\nurl = \"https://3100.api.green-api.com\"\n\
+                        id_instance = \"3100000001\"\ntoken_env = \"TOKEN_MAX\"\nkind = \"max\"\ntimeout_ms = 30000\n";
+
+    #[test]
+    fn sendcontact_config_names_a_file_of_instances() {
+        let file = TempFile::new("good", FILE);
+        let config = ServeConfig::from_vars([
+            ("SLACK_SIGNING_SECRET", SECRET),
+            ("SENDCONTACT_CONFIG", file.path()),
+            ("TOKEN_TELEGRAM", TOKEN),
+            ("TOKEN_MAX", TOKEN),
+            ("GREEN_API_MAX_RPS", "7"),
+        ])
+        .unwrap();
+        let names: Vec<_> = config.instances.instances.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["telegram", "max"]);
+        assert_eq!(config.instances.instances[0].green_api.max_rps.get(), 7);
+        // The drain waits for the slowest instance's call.
+        assert_eq!(config.shutdown_grace, Duration::from_secs(40));
+        assert!(!format!("{config:?}").contains(TOKEN));
+    }
+
+    #[test]
+    fn the_files_problems_join_the_others_with_their_lines() {
+        let file = TempFile::new(
+            "bad",
+            &FILE.replace("TOKEN_MAX", "TOKEN_UNSET").replace("kind = \"max\"", "kind = \"viber\""),
+        );
+        let err = ServeConfig::from_vars([
+            ("SENDCONTACT_CONFIG", file.path()),
+            ("TOKEN_TELEGRAM", TOKEN),
+            ("GREEN_API_URL", "https://4100.api.green-api.com"),
+            ("PORT", "http"),
+        ])
+        .unwrap_err();
+        let message = err.to_string();
+        for part in [
+            "SLACK_SIGNING_SECRET is missing",
+            "PORT='http'",
+            "SENDCONTACT_CONFIG and GREEN_API_URL are both set",
+            &format!("SENDCONTACT_CONFIG {} line 11: token_env names TOKEN_UNSET, which is not set", file.path()),
+            &format!("SENDCONTACT_CONFIG {} line 12: kind='viber'", file.path()),
+        ] {
+            assert!(message.contains(part), "{part} not in {message}");
+        }
+        assert!(!message.contains(TOKEN), "{message}");
+        let missing = AdminConfig::from_vars([("SENDCONTACT_CONFIG", "/nonexistent/instances.toml")]).unwrap_err();
+        assert!(missing.to_string().contains("SENDCONTACT_CONFIG='/nonexistent/instances.toml' cannot be read"));
     }
 
     #[test]
@@ -645,13 +773,13 @@ mod tests {
             config.allowlist,
             Allowlist::new(vec!["T1".into(), "T2".into()], vec!["U1".into()], vec!["C1".into()])
         );
-        assert_eq!(config.green_api.timeout, Duration::from_secs(3));
+        assert_eq!(config.instances.instances[0].green_api.timeout, Duration::from_secs(3));
         assert_eq!(config.shutdown_grace, Duration::from_secs(13));
         assert_eq!(config.ack_budget, Duration::from_millis(100));
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.response_url_hosts, ["hooks.slack.com", "127.0.0.1"]);
-        assert_eq!(config.green_api.max_rps.get(), 10);
-        assert_eq!(config.green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
+        assert_eq!(config.instances.instances[0].green_api.max_rps.get(), 10);
+        assert_eq!(config.instances.instances[0].green_api.url.as_str(), "http://127.0.0.1:9999/tgm");
         assert_eq!(config.log_filter, "slack_sendcontact=debug,warn");
     }
 
@@ -735,7 +863,9 @@ mod tests {
         let max_rps = |value: &str| {
             let mut vars = minimal();
             vars.push(("GREEN_API_MAX_RPS", value));
-            ServeConfig::from_vars(vars).map(|c| c.green_api.max_rps.get()).map_err(|e| e.to_string())
+            ServeConfig::from_vars(vars)
+                .map(|c| c.instances.instances[0].green_api.max_rps.get())
+                .map_err(|e| e.to_string())
         };
         assert_eq!(max_rps("1"), Ok(1));
         assert_eq!(max_rps("1000000"), Ok(1_000_000));

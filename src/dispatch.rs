@@ -24,6 +24,7 @@ use tracing::Instrument;
 use crate::command::SendContact;
 use crate::green_api::{GreenApiClient, GreenApiError, IdMessage};
 use crate::i18n::Language;
+use crate::instances::Registry;
 use crate::messages::{self, Sent};
 use crate::metrics::Metrics;
 use crate::outcome::Outcome;
@@ -54,14 +55,22 @@ pub struct Job {
 }
 
 impl Job {
-    fn sent(&self) -> Sent<'_> {
-        Sent { send: &self.send, chat_alias: None, user_id: &self.requester.user_id }
+    /// `instance` is the instance's name where there is a choice of them.
+    pub fn sent<'a>(&'a self, instance: Option<&'a str>) -> Sent<'a> {
+        Sent {
+            send: &self.send,
+            chat_alias: self.send.chat_alias.as_deref(),
+            instance,
+            user_id: &self.requester.user_id,
+        }
     }
 }
 
 #[derive(Clone)]
 pub struct Dispatcher {
-    green_api: Arc<GreenApiClient>,
+    /// One client per instance, at the registry's positions.
+    clients: Arc<[Arc<GreenApiClient>]>,
+    registry: Arc<Registry>,
     poster: ResponseUrlPoster,
     metrics: Arc<Metrics>,
     ack_budget: Duration,
@@ -72,15 +81,31 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// `runtime` runs the sends and deferred deliveries; it must outlive the
     /// HTTP workers (the main runtime does).
+    ///
+    /// # Panics
+    /// If `clients` and `registry` do not hold the same instances.
     pub fn new(
-        green_api: Arc<GreenApiClient>,
+        clients: Vec<Arc<GreenApiClient>>,
+        registry: Arc<Registry>,
         poster: ResponseUrlPoster,
         metrics: Arc<Metrics>,
         ack_budget: Duration,
         tracker: TaskTracker,
         runtime: Handle,
     ) -> Self {
-        Self { green_api, poster, metrics, ack_budget, tracker, runtime }
+        assert_eq!(clients.len(), registry.len(), "one GREEN-API client per instance");
+        Self { clients: clients.into(), registry, poster, metrics, ack_budget, tracker, runtime }
+    }
+
+    /// The instances the clients send through.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The name replies give the job's instance: only where there is a
+    /// choice of them.
+    pub fn instance_shown(&self, job: &Job) -> Option<&str> {
+        (self.registry.len() > 1).then(|| self.registry.get(job.send.instance).name())
     }
 
     /// How long a request may wait before Slack must have its answer.
@@ -93,18 +118,20 @@ impl Dispatcher {
     pub async fn dispatch(&self, job: Job) -> Reply {
         let (tx, mut rx) = oneshot::channel::<Reply>();
         let job_received_at = job.received_at;
-        let sending = messages::sending(job.language, job.sent(), job.response_url.is_some());
+        let sending = messages::sending(job.language, job.sent(self.instance_shown(&job)), job.response_url.is_some());
         let language = job.language;
-        let green_api = Arc::clone(&self.green_api);
+        let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
+        let registry = Arc::clone(&self.registry);
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
         // The task carries the command's span, so its lines (even a late
         // one, after the request is answered) say whose command it was.
         self.tracker.spawn_on(
             async move {
-                let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
-                let reply = outcome_reply(&job, &result);
+                let instance = (registry.len() > 1).then(|| registry.get(job.send.instance).name());
+                let reply = outcome_reply(&job, &result, instance);
                 match tx.send(reply) {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
@@ -140,11 +167,11 @@ impl Dispatcher {
         F: FnOnce(Job, Result<IdMessage, GreenApiError>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let green_api = Arc::clone(&self.green_api);
+        let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
         let metrics = Arc::clone(&self.metrics);
         self.tracker.spawn_on(
             async move {
-                let result = green_api.send_contact(&job.send.chat_id, &job.send.contact).await;
+                let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
                 log_outcome(&job, &result, "web_api");
                 deliver(job, result).await;
@@ -202,10 +229,10 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
 
 /// The reply for a finished call: a contact card on success (seen by the
 /// channel or the sender, as configured), the reason to the user alone on
-/// failure.
-pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>) -> Reply {
+/// failure. `instance` names the instance where there is a choice of them.
+pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>, instance: Option<&str>) -> Reply {
     match result {
-        Ok(id) => messages::sent(job.language, job.sent(), id, job.visibility),
-        Err(e) => messages::failed(job.language, job.sent(), e),
+        Ok(id) => messages::sent(job.language, job.sent(instance), id, job.visibility),
+        Err(e) => messages::failed(job.language, job.sent(instance), e),
     }
 }

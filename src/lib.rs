@@ -11,6 +11,7 @@ pub mod green_api;
 pub mod handler;
 pub mod http_client;
 pub mod i18n;
+pub mod instances;
 pub mod messages;
 pub mod metrics;
 pub mod outcome;

@@ -6,9 +6,11 @@
 //! ***-**-10`) and a personal WhatsApp chat id, which is a phone number too.
 
 use crate::command::SendContact;
+use crate::domain::Card as ContactCard;
 use crate::green_api::{GreenApiError, IdMessage};
 use crate::i18n::card::CardText;
 use crate::i18n::outcome::OutcomeText;
+use crate::i18n::routing::MaxText;
 use crate::i18n::{Language, Localized};
 use crate::slack::blocks::Card;
 use crate::slack::reply::{Reply, ResponseType, escape};
@@ -23,50 +25,68 @@ pub struct Sent<'a> {
     pub send: &'a SendContact,
     /// The chat's alias, when the user chose it by one; shown instead of the id.
     pub chat_alias: Option<&'a str>,
+    /// The instance that sent it, where there is a choice of them: the chat
+    /// is then shown as `instance:chatId`, as the user would choose it.
+    pub instance: Option<&'a str>,
     /// The Slack user who sent it.
     pub user_id: &'a str,
 }
 
 impl Sent<'_> {
     fn chat(&self, masked: bool) -> String {
-        match self.chat_alias {
-            Some(alias) => alias.to_owned(),
+        let chat = match self.chat_alias {
+            Some(alias) => return alias.to_owned(),
             None if masked => self.send.chat_id.for_log().to_string(),
             None => self.send.chat_id.to_string(),
+        };
+        match self.instance {
+            Some(instance) => format!("{instance}:{chat}"),
+            None => chat,
         }
     }
 
-    fn phone(&self, masked: bool) -> String {
-        let phone = self.send.contact.phone;
-        if masked { phone.masked() } else { phone.to_string() }
+    /// The contact as the card's text names it: the names, or on MAX the
+    /// contact's chat id (masked where it is a phone number).
+    fn name(&self) -> String {
+        self.send.card.display_name()
     }
 }
 
 /// The success: a contact card, seen by the channel or by the user alone.
 pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visibility) -> Reply {
     let masked = visibility == ResponseType::InChannel;
-    let contact = &sent.send.contact;
-    let (chat, phone) = (sent.chat(masked), sent.phone(masked));
-    let text = OutcomeText::Sent {
-        user: &escape(sent.user_id),
-        name: &escape(&contact.display_name()),
-        phone: &phone,
-        chat: &escape(&chat),
-        id: &escape(id.as_str()),
+    let chat = sent.chat(masked);
+    let label = |t: CardText<'_>| t.localize(language);
+    let (phone, mut fields) = match &sent.send.card {
+        ContactCard::Phone(contact) => {
+            let phone = if masked { contact.phone.masked() } else { contact.phone.to_string() };
+            let mut name = contact.first_name.as_str().to_owned();
+            if let Some(last) = &contact.last_name {
+                name.push(' ');
+                name.push_str(last.as_str());
+            }
+            let mut fields = vec![(label(CardText::NameLabel), name)];
+            if let Some(company) = &contact.company {
+                fields.push((label(CardText::CompanyLabel), company.as_str().to_owned()));
+            }
+            fields.push((label(CardText::PhoneLabel), phone.clone()));
+            (phone, fields)
+        }
+        ContactCard::Max(contact) => {
+            let shown = if masked { contact.chat_id().for_log().to_string() } else { contact.chat_id().to_string() };
+            (shown.clone(), vec![(label(CardText::ContactLabel), shown)])
+        }
+    };
+    let (user, chat_shown, id_shown) = (escape(sent.user_id), escape(&chat), escape(id.as_str()));
+    let name = sent.name();
+    let name = escape(&name);
+    let text = match &sent.send.card {
+        ContactCard::Phone(_) => {
+            OutcomeText::Sent { user: &user, name: &name, phone: &phone, chat: &chat_shown, id: &id_shown }
+        }
+        ContactCard::Max(_) => OutcomeText::SentMax { user: &user, contact: &phone, chat: &chat_shown, id: &id_shown },
     }
     .localize(language);
-
-    let mut name = contact.first_name.as_str().to_owned();
-    if let Some(last) = &contact.last_name {
-        name.push(' ');
-        name.push_str(last.as_str());
-    }
-    let label = |t: CardText<'_>| t.localize(language);
-    let mut fields = vec![(label(CardText::NameLabel), name)];
-    if let Some(company) = &contact.company {
-        fields.push((label(CardText::CompanyLabel), company.as_str().to_owned()));
-    }
-    fields.push((label(CardText::PhoneLabel), phone));
     fields.push((label(CardText::ChatLabel), chat));
     let card = Card {
         header: label(CardText::Header),
@@ -82,9 +102,15 @@ pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visi
 
 /// A failure, for the user alone.
 pub fn failed(language: Language, sent: Sent<'_>, error: &GreenApiError) -> Reply {
-    let name = sent.send.contact.display_name();
+    let name = sent.name();
     let chat = sent.chat(false);
-    let reason = error.localize(language);
+    let mut reason = error.localize(language);
+    // MAX refuses a contact that is not among the instance's contacts, and
+    // its reason does not always say so.
+    if let (ContactCard::Max(_), GreenApiError::Rejected { .. }) = (&sent.send.card, error) {
+        reason.push(' ');
+        reason.push_str(&MaxText::NotAContact.localize(language));
+    }
     let text = if error.may_have_been_sent() {
         OutcomeText::NotConfirmed { name: &name, chat: &chat, reason: &reason }
     } else {
@@ -95,7 +121,7 @@ pub fn failed(language: Language, sent: Sent<'_>, error: &GreenApiError) -> Repl
 
 /// GREEN-API is slower than Slack waits: the result follows, or it cannot.
 pub fn sending(language: Language, sent: Sent<'_>, reply_follows: bool) -> Reply {
-    let name = sent.send.contact.display_name();
+    let name = sent.name();
     let chat = sent.chat(false);
     Reply::ephemeral(&OutcomeText::Sending { name: &name, chat: &chat, reply_follows }.localize(language))
 }
@@ -112,7 +138,7 @@ mod tests {
     use crate::slack::blocks::check_message;
 
     fn send(text: &str) -> SendContact {
-        match parse_text(text) {
+        match parse_text(text, &crate::instances::Registry::one("default", None), "C1") {
             Ok(Command::Send(send)) => send,
             other => panic!("{other:?}"),
         }
@@ -127,8 +153,12 @@ mod tests {
         let send = send("79876543210@c.us +7 987 654-32-10 Ivan Ivanov \"Smith & Sons <Ltd>\"");
         let id = IdMessage::new("BAE5F4886AD98765");
         for language in Language::ALL {
-            let reply =
-                sent(language, Sent { send: &send, chat_alias: None, user_id: "U1" }, &id, ResponseType::InChannel);
+            let reply = sent(
+                language,
+                Sent { send: &send, chat_alias: None, instance: None, user_id: "U1" },
+                &id,
+                ResponseType::InChannel,
+            );
             let body = json(&reply);
             assert_eq!(check_message(&body), Ok(()), "{body}");
             assert_eq!(body["response_type"], "in_channel");
@@ -147,7 +177,7 @@ mod tests {
         let id = IdMessage::new("X1");
         let reply = sent(
             Language::Ru,
-            Sent { send: &send, chat_alias: Some("sales"), user_id: "U1" },
+            Sent { send: &send, chat_alias: Some("sales"), instance: None, user_id: "U1" },
             &id,
             ResponseType::Ephemeral,
         );
@@ -170,8 +200,8 @@ mod tests {
             last_name: &long,
             company: &long,
         };
-        let send = SendContact::from_fields(&fields).unwrap();
-        let sent_ = Sent { send: &send, chat_alias: Some(&long), user_id: "U0123456789" };
+        let send = SendContact::from_fields(&fields, &crate::instances::Registry::one("default", None), "C1").unwrap();
+        let sent_ = Sent { send: &send, chat_alias: Some(&long), instance: None, user_id: "U0123456789" };
         let id = IdMessage::new("B".repeat(64));
         let errors = [
             GreenApiError::Rejected { reason: "r".repeat(300) },
@@ -197,7 +227,7 @@ mod tests {
     #[test]
     fn failures_say_whether_the_contact_may_still_arrive() {
         let send = send("10000000 79876543210 Ivan");
-        let sent_ = Sent { send: &send, chat_alias: None, user_id: "U1" };
+        let sent_ = Sent { send: &send, chat_alias: None, instance: None, user_id: "U1" };
         let timeout = GreenApiError::Timeout { after: std::time::Duration::from_secs(10) };
         let rejected = GreenApiError::Rejected { reason: "bad".into() };
         assert!(failed(Language::En, sent_, &timeout).text.starts_with("No confirmation"));

@@ -6,8 +6,8 @@
 //! a request carries can grow the label space.
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::outcome::Outcome;
@@ -56,8 +56,14 @@ impl LabeledCounter {
 
     fn render(&self, out: &mut String, name: &str, label: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        self.render_values(out, name, "", label);
+    }
+
+    /// The samples alone; `prefix` is label pairs to put first, with their
+    /// trailing comma (`instance="telegram",`).
+    fn render_values(&self, out: &mut String, name: &str, prefix: &str, label: &str) {
         for (value, counter) in self.labels.iter().zip(self.values.iter()) {
-            let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {}", counter.load(Ordering::Relaxed));
+            let _ = writeln!(out, "{name}{{{prefix}{label}=\"{value}\"}} {}", counter.load(Ordering::Relaxed));
         }
     }
 }
@@ -86,30 +92,33 @@ impl Histogram {
         self.sum_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    /// The samples of one labelled histogram; `labels` are the pairs
+    /// without braces (`instance="telegram"`).
+    fn render_values(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;
         for (le, bucket) in LATENCY_BUCKETS.iter().zip(self.buckets.iter()) {
             cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
         }
         let count = self.count.load(Ordering::Relaxed);
         let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}");
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels},le=\"+Inf\"}} {count}\n{name}_sum{{{labels}}} {sum}\n{name}_count{{{labels}}} {count}"
+        );
     }
 }
 
-/// The process's metrics. One instance, shared by reference.
-pub struct Metrics {
-    commands: LabeledCounter,
-    upstream_calls: LabeledCounter,
-    upstream_latency: Histogram,
-    deferred: LabeledCounter,
-    signature_rejections: LabeledCounter,
+/// What one GREEN-API instance's client records: its calls, their
+/// latency, and its type once getSettings has said. Each client holds its
+/// own, so recording needs no lookup by name.
+pub struct InstanceMetrics {
+    /// The instance's name: a lowercase word (checked with the
+    /// configuration), so it goes into a label as is.
+    name: String,
+    calls: LabeledCounter,
+    latency: Histogram,
     instance_type: OnceLock<String>,
-    /// Rendered only where Socket Mode is on, so that an alert on it never
-    /// fires for an HTTP-only deployment.
-    socket_mode: OnceLock<SocketModeMetrics>,
 }
 
 struct SocketModeMetrics {
@@ -117,23 +126,14 @@ struct SocketModeMetrics {
     reconnects: LabeledCounter,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl InstanceMetrics {
+    fn new(name: &str) -> Self {
         Self {
-            commands: LabeledCounter::new(COMMAND_OUTCOMES),
-            upstream_calls: LabeledCounter::new(UPSTREAM_CLASSES),
-            upstream_latency: Histogram::new(),
-            deferred: LabeledCounter::new(DEFERRED_OUTCOMES),
-            signature_rejections: LabeledCounter::new(SIGNATURE_REASONS),
+            name: name.to_owned(),
+            calls: LabeledCounter::new(UPSTREAM_CLASSES),
+            latency: Histogram::new(),
             instance_type: OnceLock::new(),
-            socket_mode: OnceLock::new(),
         }
-    }
-}
-
-impl Metrics {
-    pub fn command(&self, outcome: Outcome) {
-        self.commands.values[outcome.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// One sendContact attempt: its HTTP status (`None` when it ended
@@ -147,8 +147,57 @@ impl Metrics {
             None if timed_out => "timeout",
             None => "transport_error",
         };
-        self.upstream_calls.inc(class);
-        self.upstream_latency.observe(elapsed);
+        self.calls.inc(class);
+        self.latency.observe(elapsed);
+    }
+
+    /// GREEN-API's `typeInstance`, learnt once at start-up.
+    pub fn set_instance_type(&self, instance_type: &str) {
+        let _ = self.instance_type.set(instance_type.chars().filter(char::is_ascii_alphanumeric).take(32).collect());
+    }
+}
+
+/// The process's metrics. One instance, shared by reference.
+pub struct Metrics {
+    commands: LabeledCounter,
+    /// One per GREEN-API instance, in the configuration's order.
+    instances: Vec<Arc<InstanceMetrics>>,
+    deferred: LabeledCounter,
+    signature_rejections: LabeledCounter,
+    /// Rendered only where Socket Mode is on, so that an alert on it never
+    /// fires for an HTTP-only deployment.
+    socket_mode: OnceLock<SocketModeMetrics>,
+}
+
+/// One instance, called `default`: the GREEN_API_* form.
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new(&[crate::instances::DEFAULT_INSTANCE_NAME])
+    }
+}
+
+impl Metrics {
+    /// Metrics for the named GREEN-API instances.
+    pub fn new<S: AsRef<str>>(instance_names: &[S]) -> Self {
+        Self {
+            commands: LabeledCounter::new(COMMAND_OUTCOMES),
+            instances: instance_names.iter().map(|name| Arc::new(InstanceMetrics::new(name.as_ref()))).collect(),
+            deferred: LabeledCounter::new(DEFERRED_OUTCOMES),
+            signature_rejections: LabeledCounter::new(SIGNATURE_REASONS),
+            socket_mode: OnceLock::new(),
+        }
+    }
+
+    pub fn command(&self, outcome: Outcome) {
+        self.commands.values[outcome.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The metrics of the instance at `index` in the configuration; one
+    /// past the end gets a detached set, recorded but never shown (a bug
+    /// caught in tests rather than a panic in production).
+    pub fn instance(&self, index: usize) -> Arc<InstanceMetrics> {
+        debug_assert!(index < self.instances.len(), "no metrics for instance {index}");
+        self.instances.get(index).cloned().unwrap_or_else(|| Arc::new(InstanceMetrics::new("unknown")))
     }
 
     pub fn deferred_delivery(&self, delivered: bool) {
@@ -177,11 +226,6 @@ impl Metrics {
         })
     }
 
-    /// GREEN-API's `typeInstance`, learnt once at start-up.
-    pub fn set_instance_type(&self, instance_type: &str) {
-        let _ = self.instance_type.set(instance_type.chars().filter(char::is_ascii_alphanumeric).take(32).collect());
-    }
-
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
         self.commands.render(
@@ -190,17 +234,24 @@ impl Metrics {
             "outcome",
             "Slash commands handled, by what the user got.",
         );
-        self.upstream_calls.render(
-            &mut out,
-            "slack_sendcontact_upstream_calls_total",
-            "class",
-            "GREEN-API sendContact attempts (429 retries included), by HTTP status class.",
+        let calls = "slack_sendcontact_upstream_calls_total";
+        let _ = writeln!(
+            out,
+            "# HELP {calls} GREEN-API sendContact attempts (429 retries included), by instance and HTTP status \
+             class.\n# TYPE {calls} counter"
         );
-        self.upstream_latency.render(
-            &mut out,
-            "slack_sendcontact_upstream_duration_seconds",
-            "Time from sending a sendContact attempt to its answer.",
+        for instance in &self.instances {
+            instance.calls.render_values(&mut out, calls, &format!("instance=\"{}\",", instance.name), "class");
+        }
+        let latency = "slack_sendcontact_upstream_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {latency} Time from sending a sendContact attempt to its answer, by instance.\n\
+             # TYPE {latency} histogram"
         );
+        for instance in &self.instances {
+            instance.latency.render_values(&mut out, latency, &format!("instance=\"{}\"", instance.name));
+        }
         self.deferred.render(
             &mut out,
             "slack_sendcontact_deferred_deliveries_total",
@@ -228,13 +279,18 @@ impl Metrics {
                 "New Socket Mode connections after the first, by why the previous one went (or a new one failed).",
             );
         }
-        if let Some(kind) = self.instance_type.get() {
-            let _ = writeln!(
-                out,
-                "# HELP slack_sendcontact_green_api_instance_info GREEN-API instance type reported by getSettings.\n\
-                 # TYPE slack_sendcontact_green_api_instance_info gauge\n\
-                 slack_sendcontact_green_api_instance_info{{type=\"{kind}\"}} 1"
-            );
+        let known: Vec<(&str, &str)> = self
+            .instances
+            .iter()
+            .filter_map(|i| i.instance_type.get().map(|kind| (i.name.as_str(), kind.as_str())))
+            .collect();
+        if !known.is_empty() {
+            let info = "slack_sendcontact_green_api_instance_info";
+            let _ =
+                writeln!(out, "# HELP {info} GREEN-API instance type reported by getSettings.\n# TYPE {info} gauge");
+            for (name, kind) in known {
+                let _ = writeln!(out, "{info}{{instance=\"{name}\",type=\"{kind}\"}} 1");
+            }
         }
         out
     }
@@ -246,32 +302,38 @@ mod tests {
 
     #[test]
     fn renders_every_series_with_its_counts() {
-        let metrics = Metrics::default();
+        let metrics = Metrics::new(&["telegram", "max"]);
         metrics.command(Outcome::Sent);
         metrics.command(Outcome::Sent);
         metrics.command(Outcome::Timeout);
-        metrics.upstream_call(Some(200), false, Duration::from_millis(20));
-        metrics.upstream_call(None, true, Duration::from_secs(40));
+        let telegram = metrics.instance(0);
+        telegram.upstream_call(Some(200), false, Duration::from_millis(20));
+        telegram.upstream_call(None, true, Duration::from_secs(40));
+        metrics.instance(1).upstream_call(Some(400), false, Duration::from_millis(20));
         metrics.deferred_delivery(true);
         metrics.signature_rejected("mismatch");
-        metrics.set_instance_type("telegram");
+        telegram.set_instance_type("telegram");
         let text = metrics.render();
         for line in [
             "slack_sendcontact_commands_total{outcome=\"sent\"} 2",
             "slack_sendcontact_commands_total{outcome=\"timeout\"} 1",
-            "slack_sendcontact_upstream_calls_total{class=\"2xx\"} 1",
-            "slack_sendcontact_upstream_calls_total{class=\"timeout\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{le=\"0.01\"} 0",
-            "slack_sendcontact_upstream_duration_seconds_bucket{le=\"0.025\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{le=\"30\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{le=\"+Inf\"} 2",
-            "slack_sendcontact_upstream_duration_seconds_count 2",
+            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"2xx\"} 1",
+            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"timeout\"} 1",
+            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"4xx\"} 0",
+            "slack_sendcontact_upstream_calls_total{instance=\"max\",class=\"4xx\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"0.01\"} 0",
+            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"0.025\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"30\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"+Inf\"} 2",
+            "slack_sendcontact_upstream_duration_seconds_count{instance=\"telegram\"} 2",
+            "slack_sendcontact_upstream_duration_seconds_count{instance=\"max\"} 1",
             "slack_sendcontact_deferred_deliveries_total{outcome=\"delivered\"} 1",
             "slack_sendcontact_signature_rejections_total{reason=\"mismatch\"} 1",
-            "slack_sendcontact_green_api_instance_info{type=\"telegram\"} 1",
+            "slack_sendcontact_green_api_instance_info{instance=\"telegram\",type=\"telegram\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
+        assert!(!text.contains("instance=\"max\",type"), "{text}");
     }
 
     #[test]

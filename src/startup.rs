@@ -10,11 +10,13 @@ use actix_web::{App, HttpServer, web};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::config::ServeConfig;
 use crate::dispatch::Dispatcher;
 use crate::green_api::GreenApiClient;
 use crate::http_client::RetryPolicy;
+use crate::instances::{InstanceId, Kind, Registry};
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::slack::locale::LocaleCache;
@@ -92,14 +94,26 @@ impl Application {
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
 
         let http_commands = config.signing_secret.is_set();
-        let metrics = Arc::new(Metrics::default());
-        let green_api = Arc::new(GreenApiClient::new(&config.green_api, Arc::clone(&metrics))?);
+        let instances = &config.instances.instances;
+        let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
+        let metrics = Arc::new(Metrics::new(&names));
+        let registry = Arc::new(Registry::new(&config.instances));
+        // One client each: its own connection pool, rate limiter and timeout,
+        // and its URLs built once, here.
+        let clients = instances
+            .iter()
+            .enumerate()
+            .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
         let poster = ResponseUrlPoster::new(RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)))
             .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
-        learn_instance_type(Arc::clone(&green_api), Arc::clone(&metrics));
+        for (id, client) in registry.ids().zip(&clients) {
+            learn_instance_type(id, Arc::clone(client), Arc::clone(&registry), Arc::clone(&metrics));
+        }
         let tracker = TaskTracker::new();
         let dispatcher = Dispatcher::new(
-            green_api,
+            clients,
+            Arc::clone(&registry),
             poster,
             Arc::clone(&metrics),
             config.ack_budget,
@@ -144,7 +158,7 @@ impl Application {
         if http_commands {
             tracing::info!(
                 address = %config.listen.with_port(port),
-                green_api = %config.green_api.url,
+                instances = %names.join(","),
                 ack_budget_ms = config.ack_budget.as_millis() as u64,
                 bot = config.bot.is_some(),
                 "listening for Slack commands on POST /slack/commands and forms on POST /slack/interactions"
@@ -167,7 +181,7 @@ impl Application {
                     .map_err(|e| StartupError::WebApiClient(e.without_url().to_string()))?;
                 tracing::info!(
                     slack_api = %config.slack_api_url,
-                    green_api = %config.green_api.url,
+                    instances = %names.join(","),
                     ack_budget_ms = config.ack_budget.as_millis() as u64,
                     bot = config.bot.is_some(),
                     "receiving Slack commands and forms over Socket Mode"
@@ -259,26 +273,40 @@ impl Application {
     }
 }
 
-/// Asks GREEN-API once, in the background, what kind of instance this is, so
-/// an admin learns of a mismatch from the first log lines rather than from
-/// users. Start-up does not wait for it.
-fn learn_instance_type(green_api: Arc<GreenApiClient>, metrics: Arc<Metrics>) {
-    tokio::spawn(async move {
-        match green_api.get_instance_type().await {
-            Ok(kind) => {
-                metrics.set_instance_type(kind.as_str());
-                match kind.warning() {
-                    Some(warning) => tracing::warn!(instance_type = kind.as_str(), "{warning}"),
-                    None => tracing::info!(instance_type = kind.as_str(), "GREEN-API instance type"),
+/// Asks GREEN-API once, in the background, what kind of instance this is:
+/// routing and the grammar follow it, and an admin learns of wrong
+/// credentials from the first log lines rather than from users. Start-up
+/// does not wait for it. An instance whose `kind` the file gives is not
+/// asked: the admin chose to route without getSettings.
+fn learn_instance_type(id: InstanceId, green_api: Arc<GreenApiClient>, registry: Arc<Registry>, metrics: Arc<Metrics>) {
+    if registry.get(id).kind().is_some() {
+        return;
+    }
+    let span = tracing::info_span!("instance", instance = registry.get(id).name());
+    tokio::spawn(
+        async move {
+            match green_api.get_instance_type().await {
+                Ok(instance_type) => {
+                    metrics.instance(id.index()).set_instance_type(instance_type.as_str());
+                    if let Some(kind) = Kind::from_instance_type(&instance_type) {
+                        registry.set_detected(id, kind);
+                    }
+                    match instance_type.warning() {
+                        Some(warning) => tracing::warn!(instance_type = instance_type.as_str(), "{warning}"),
+                        None => tracing::info!(instance_type = instance_type.as_str(), "GREEN-API instance type"),
+                    }
                 }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    kind = %crate::outcome::Outcome::from(&e),
+                    "could not read the GREEN-API instance settings (getSettings), so this instance may take any \
+                     chat and takes phone and names; set `kind` in SENDCONTACT_CONFIG to route without it, and run \
+                     `slack-sendcontact check`"
+                ),
             }
-            Err(e) => tracing::warn!(
-                error = %e,
-                kind = %crate::outcome::Outcome::from(&e),
-                "could not read the GREEN-API instance settings (getSettings); run `slack-sendcontact check`"
-            ),
         }
-    });
+        .instrument(span),
+    );
 }
 
 async fn shutdown_signal() {

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::allowlist::Allowlist;
 use crate::dispatch::Dispatcher;
 use crate::i18n::ReplyLanguage;
+use crate::instances::Registry;
 use crate::metrics::Metrics;
 use crate::slack::locale::LocaleCache;
 use crate::slack::reply::ResponseType;
@@ -42,6 +43,9 @@ pub struct AppState {
     pub allowlist: Allowlist,
     pub response_url_hosts: Vec<String>,
     pub dispatcher: Dispatcher,
+    /// The GREEN-API instances and chat aliases: what a command's chat is
+    /// routed among, and what a chat select offers (`registry.aliases()`).
+    pub registry: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub body_timeout: Duration,
@@ -73,6 +77,7 @@ impl AppState {
             signing_secret,
             allowlist,
             response_url_hosts,
+            registry: Arc::clone(dispatcher.registry()),
             dispatcher,
             clock,
             metrics,

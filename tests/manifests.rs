@@ -4,7 +4,8 @@
 //!   tests/fixtures/slack-manifest-schema), and declaring the command as the service
 //!   expects it;
 //! - `deploy/kubernetes.yml`, the example for several replicas: probes, grace period,
-//!   secrets, Service and security settings consistent with the service's behaviour;
+//!   secrets, the instances file (read by the service's own reader), Service and security
+//!   settings consistent with the service's behaviour;
 //! - `Dockerfile`: stays buildable without a container registry and runs as non-root.
 
 use std::collections::BTreeSet;
@@ -177,11 +178,57 @@ fn socket_mode_manifest_declares_the_same_command_with_no_request_url() {
 // ------------------------------------------------------------------------ Kubernetes
 
 const K8S: &str = "deploy/kubernetes.yml";
-/// Environment variables whose values are secrets: never literal in the Deployment.
-const SECRET_VARS: [&str; 2] = ["SLACK_SIGNING_SECRET", "GREEN_API_TOKEN_INSTANCE"];
-/// What `serve` needs (contract: required configuration).
-const REQUIRED_VARS: [&str; 4] =
-    ["SLACK_SIGNING_SECRET", "GREEN_API_URL", "GREEN_API_ID_INSTANCE", "GREEN_API_TOKEN_INSTANCE"];
+
+/// The SENDCONTACT_CONFIG file the Deployment mounts, if it uses one: its
+/// text from the ConfigMap, found through the volume that SENDCONTACT_CONFIG's
+/// path lies in.
+fn instances_file(docs: &[Value]) -> Option<String> {
+    let deployment = k8s_object(docs, "Deployment");
+    let c = container(deployment);
+    let path = str_of(&env_value(c, "SENDCONTACT_CONFIG")?["value"], "SENDCONTACT_CONFIG").to_owned();
+    let mount = c["volumeMounts"]
+        .as_array()
+        .expect("SENDCONTACT_CONFIG's file is mounted")
+        .iter()
+        .find(|m| path.starts_with(&format!("{}/", str_of(&m["mountPath"], "mountPath"))))
+        .unwrap_or_else(|| panic!("no volumeMount holds {path}"));
+    let key = &path[str_of(&mount["mountPath"], "mountPath").len() + 1..];
+    let volume = deployment["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .expect("the pod has volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mounted volume is declared");
+    let config_map = k8s_object(docs, "ConfigMap");
+    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"], "the volume is this file's ConfigMap");
+    Some(str_of(&config_map["data"][key], "the ConfigMap's file").to_owned())
+}
+
+/// What `serve` needs (contract: required configuration), and which of it is
+/// secret: the signing secret, and the GREEN-API coordinates or the tokens
+/// SENDCONTACT_CONFIG's file names.
+fn required_and_secret_vars(docs: &[Value]) -> (Vec<String>, Vec<String>) {
+    let mut required = vec!["SLACK_SIGNING_SECRET".to_owned()];
+    let mut secret = vec!["SLACK_SIGNING_SECRET".to_owned()];
+    match instances_file(docs) {
+        Some(file) => {
+            let tokens: Vec<String> = file
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("token_env"))
+                .map(|rest| rest.trim_start_matches([' ', '=']).trim().trim_matches('"').to_owned())
+                .collect();
+            assert!(!tokens.is_empty(), "the file names its tokens with token_env");
+            required.push("SENDCONTACT_CONFIG".to_owned());
+            required.extend(tokens.iter().cloned());
+            secret.extend(tokens);
+        }
+        None => {
+            required.extend(["GREEN_API_URL", "GREEN_API_ID_INSTANCE", "GREEN_API_TOKEN_INSTANCE"].map(String::from));
+            secret.push("GREEN_API_TOKEN_INSTANCE".to_owned());
+        }
+    }
+    (required, secret)
+}
 
 fn k8s_object<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
@@ -219,14 +266,14 @@ fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 #[test]
-fn kubernetes_example_has_secret_deployment_and_service() {
+fn kubernetes_example_has_secret_config_map_deployment_and_service() {
     let docs = yaml_documents(K8S);
     for doc in &docs {
         assert!(doc["apiVersion"].is_string() && doc["kind"].is_string(), "apiVersion and kind: {doc}");
         assert!(doc["metadata"]["name"].is_string(), "metadata.name: {doc}");
     }
     let kinds: BTreeSet<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-    for kind in ["Secret", "Deployment", "Service"] {
+    for kind in ["Secret", "ConfigMap", "Deployment", "Service"] {
         assert!(kinds.contains(kind), "{K8S} has a {kind}: {kinds:?}");
     }
     let deployment = k8s_object(&docs, "Deployment");
@@ -297,13 +344,15 @@ fn kubernetes_secrets_come_from_the_secret_only() {
         }
         provided.insert(name.to_owned());
     }
-    for var in REQUIRED_VARS {
+    let (required, secret_vars) = required_and_secret_vars(&docs);
+    for var in &required {
         assert!(provided.contains(var), "the Deployment provides {var}");
     }
 
     // No secret value is written into the Deployment: not as an env literal, nor anywhere
     // else in it as text.
-    for var in SECRET_VARS {
+    for var in &secret_vars {
+        let var = var.as_str();
         assert!(secret_keys.contains(var), "the Secret holds {var}");
         if let Some(e) = env_value(c, var) {
             assert!(e.get("value").is_none(), "{var} is a literal in the Deployment env");
@@ -313,6 +362,8 @@ fn kubernetes_secrets_come_from_the_secret_only() {
         if !value.is_empty() {
             let deployment_text = k8s_object(&docs, "Deployment").to_string();
             assert!(!deployment_text.contains(value), "the value of {var} appears in the Deployment");
+            let file = instances_file(&docs).unwrap_or_default();
+            assert!(!file.contains(value), "the value of {var} appears in SENDCONTACT_CONFIG's file");
         }
     }
     for var in c["env"].as_array().into_iter().flatten() {
@@ -380,6 +431,26 @@ fn kubernetes_pods_run_locked_down_and_share_the_rate_limit() {
         max_rps * replicas <= 50,
         "GREEN_API_MAX_RPS {max_rps} x {replicas} replicas exceeds GREEN-API's 50 per second"
     );
+}
+
+#[test]
+fn kubernetes_instances_file_is_valid_and_its_instances_share_the_rate_limit() {
+    use slack_sendcontact::instances::{Defaults, parse_file};
+    let docs = yaml_documents(K8S);
+    let Some(file) = instances_file(&docs) else { return };
+    let secret = k8s_object(&docs, "Secret");
+    // The service's own reader: every token_env must be a key of the Secret
+    // (whose placeholders are not tokens, so a valid one stands in).
+    let env = |name: &str| secret["stringData"].get(name).map(|_| "0123456789abcdef".to_owned());
+    let defaults = Defaults { timeout: std::time::Duration::from_secs(10), max_rps: 50.try_into().unwrap() };
+    let config = parse_file(&file, &env, defaults).unwrap_or_else(|problems| {
+        panic!("SENDCONTACT_CONFIG's file: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    });
+    let replicas = k8s_object(&docs, "Deployment")["spec"]["replicas"].as_u64().expect("replicas is set");
+    for instance in &config.instances {
+        let max_rps = u64::from(instance.green_api.max_rps.get());
+        assert!(max_rps * replicas <= 50, "{}: max_rps {max_rps} x {replicas} replicas exceeds 50", instance.name);
+    }
 }
 
 // ------------------------------------------------------------------------ Dockerfile

@@ -14,7 +14,8 @@ pub enum GreenApiError {
 
     #[error(
         "GREEN-API did not accept this bot's credentials (HTTP {status}). Nothing was sent; ask your admin to \
-         check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE."
+         check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE (or the instance in \
+         SENDCONTACT_CONFIG)."
     )]
     Unauthorized { status: u16 },
 

@@ -33,13 +33,9 @@ impl InstanceType {
     /// What an admin should know about this instance type, if anything.
     pub fn warning(&self) -> Option<String> {
         match self {
-            InstanceType::Telegram | InstanceType::WhatsApp => None,
-            InstanceType::Max => Some(
-                "this GREEN-API instance is a MAX instance (typeInstance v3): MAX's sendContact takes only the \
-                 chatId of a contact already in the instance's contacts, not a phone number and names, so \
-                 /sendcontact cards will be refused. Use a Telegram or WhatsApp instance."
-                    .into(),
-            ),
+            // MAX takes its own grammar (the contact's chat id, no names),
+            // which the usage explains to the user.
+            InstanceType::Telegram | InstanceType::WhatsApp | InstanceType::Max => None,
             InstanceType::Other(other) => Some(format!(
                 "this GREEN-API instance reports the type `{other}`, which this bot does not know; sendContact \
                  may take a different body there"

@@ -6,6 +6,7 @@
 
 mod error;
 mod instance;
+mod max;
 mod rate_limit;
 mod reads;
 mod send;
@@ -14,6 +15,7 @@ mod wire;
 
 pub use error::GreenApiError;
 pub use instance::{InstanceType, state_advice};
+pub use max::max_send_contact_body;
 use rate_limit::RateLimiter;
 pub use settings::{ApiToken, GreenApiSettings, IdInstance};
 pub use wire::{IdMessage, send_contact_body};
@@ -25,7 +27,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::http_client;
-use crate::metrics::Metrics;
+use crate::metrics::InstanceMetrics;
 use error::describe;
 
 /// GREEN-API's answers are a few dozen bytes; anything past this is not an
@@ -47,7 +49,7 @@ pub struct GreenApiClient {
     token: ApiToken,
     timeout: Duration,
     limiter: RateLimiter,
-    metrics: Arc<Metrics>,
+    metrics: Arc<InstanceMetrics>,
 }
 
 impl fmt::Debug for GreenApiClient {
@@ -68,7 +70,7 @@ struct Answer {
 }
 
 impl GreenApiClient {
-    pub fn new(config: &GreenApiSettings, metrics: Arc<Metrics>) -> Result<Self, SetupError> {
+    pub fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>) -> Result<Self, SetupError> {
         let http = http_client::client_builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))

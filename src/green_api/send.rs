@@ -7,9 +7,10 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
+use super::max::max_send_contact_body;
 use super::wire::{SendContactResponse, send_contact_body};
 use super::{Answer, GreenApiClient, GreenApiError, IdMessage, MAX_RESPONSE_BYTES};
-use crate::domain::{ChatId, Contact};
+use crate::domain::{Card, ChatId};
 use crate::http_client::{self, RetryPolicy};
 
 /// After a 429: a pause doubling from 1 s up to 30 s, or Retry-After, never
@@ -17,14 +18,18 @@ use crate::http_client::{self, RetryPolicy};
 const RETRY: RetryPolicy = RetryPolicy::new(Duration::from_secs(1), Duration::from_secs(30));
 
 impl GreenApiClient {
-    /// Sends the contact card. Succeeds only on HTTP 200 with a non-empty
+    /// Sends the contact card, in the body its kind takes (a MAX card names
+    /// the contact by chat id). Succeeds only on HTTP 200 with a non-empty
     /// idMessage. A 429 is retried within the timeout (after Retry-After or
     /// a doubling backoff, never sooner than 1 s); nothing GREEN-API may
     /// have accepted is ever retried.
-    pub async fn send_contact(&self, chat_id: &ChatId, contact: &Contact) -> Result<IdMessage, GreenApiError> {
+    pub async fn send_contact(&self, chat_id: &ChatId, card: &Card) -> Result<IdMessage, GreenApiError> {
         let started = Instant::now();
         let deadline = started + self.timeout;
-        let body = send_contact_body(chat_id, contact);
+        let body = match card {
+            Card::Phone(contact) => send_contact_body(chat_id, contact),
+            Card::Max(contact) => max_send_contact_body(chat_id, contact),
+        };
         let mut backoff = RETRY.backoff();
         let mut refused_by_green_api = false;
         loop {

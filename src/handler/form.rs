@@ -5,6 +5,7 @@ use crate::command::Field;
 use crate::domain::MAX_TEXT_CHARS;
 use crate::i18n::modal::ModalText;
 use crate::i18n::{Language, Localized};
+use crate::instances::Registry;
 use crate::slack::modal::{Choice, Form, Input, Metadata};
 
 /// An input's block_id and action_id.
@@ -16,6 +17,25 @@ pub fn input_id(field: Field) -> &'static str {
         Field::LastName => "last_name",
         Field::Company => "company",
     }
+}
+
+/// The chats the form offers: the aliases of SENDCONTACT_CONFIG's `[chats]`,
+/// each submitting its name, which routing takes like a typed alias. The
+/// label names the instance where there is a choice of them.
+pub fn alias_choices(registry: &Registry) -> Vec<Choice> {
+    let several = registry.len() > 1;
+    registry
+        .aliases()
+        .iter()
+        .map(|alias| Choice {
+            label: if several {
+                format!("{} ({})", alias.name, registry.get(alias.instance).name())
+            } else {
+                alias.name.clone()
+            },
+            value: alias.name.clone(),
+        })
+        .collect()
 }
 
 /// The form in `language`, to be submitted back with `metadata`. With

@@ -24,7 +24,7 @@ use crate::green_api::{GreenApiError, IdMessage};
 use crate::i18n::modal::FieldError;
 use crate::i18n::outcome::OutcomeText;
 use crate::i18n::{Language, Localized};
-use crate::messages::{self, Sent};
+use crate::messages;
 use crate::outcome::Outcome;
 use crate::slack::blocks::{Block, MAX_TEXT_CHARS, Text, truncate};
 use crate::slack::modal::{CALLBACK_ID, Interaction, PayloadError, Submission, errors_response};
@@ -59,6 +59,8 @@ pub async fn interaction(state: &AppState, payload: &str, received_at: Instant) 
         team_id = %submission.team_id,
         user_id = %submission.user_id,
         channel_id = %channel_id,
+        // Filled in once the chat is routed.
+        instance = tracing::field::Empty,
     );
     Ok(submit(state, submission, received_at).instrument(span).await)
 }
@@ -94,7 +96,9 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
         last_name: submission.value(input_id(Field::LastName)),
         company: submission.value(input_id(Field::Company)),
     };
-    let send = match SendContact::from_fields(&fields) {
+    // The chat, chosen from the aliases or typed, is routed like a typed
+    // command's, as from the channel the form was opened in.
+    let send = match SendContact::from_fields(&fields, &state.registry, &metadata.channel_id) {
         Ok(send) => send,
         Err(errors) => {
             let kinds: Vec<_> = errors.iter().map(|e| e.kind()).collect();
@@ -110,11 +114,13 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
         user_id: submission.user_id.clone(),
         channel_id: metadata.channel_id.clone(),
     };
+    tracing::Span::current().record("instance", state.registry.get(send.instance).name());
     let job = Job { send, requester, response_url: None, received_at, language, visibility: state.success_visibility };
+    let instance = state.dispatcher.instance_shown(&job).map(str::to_owned);
     let web_api = bot.web_api.clone();
     let metrics = Arc::clone(&state.metrics);
     state.dispatcher.spawn_send(job, move |job, result| async move {
-        let delivered = post_outcome(&web_api, &job, &result).await;
+        let delivered = post_outcome(&web_api, &job, instance.as_deref(), &result).await;
         metrics.deferred_delivery(delivered);
     });
     None
@@ -123,10 +129,15 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
 /// Posts the outcome where the user will see it; says whether it got there.
 /// Logs at error level, with all a person needs to tell the user by hand,
 /// when Slack cannot be reached.
-async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenApiError>) -> bool {
+async fn post_outcome(
+    api: &WebApi,
+    job: &Job,
+    instance: Option<&str>,
+    result: &Result<IdMessage, GreenApiError>,
+) -> bool {
     let deadline = Instant::now() + POST_BUDGET;
     let r = &job.requester;
-    let sent = Sent { send: &job.send, chat_alias: None, user_id: &r.user_id };
+    let sent = job.sent(instance);
     let reply = match result {
         Ok(id) => messages::sent(job.language, sent, id, job.visibility),
         Err(e) => messages::failed(job.language, sent, e),
@@ -139,7 +150,7 @@ async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenA
         Ok(()) => return true,
         Err(e) if e.may_not_post_there() => {
             tracing::info!(error = %e, "may not post where the form was opened; sending the outcome as a direct message");
-            match post_direct(api, job, result, deadline).await {
+            match post_direct(api, job, instance, result, deadline).await {
                 Ok(()) => return true,
                 Err(e) => e,
             }
@@ -161,12 +172,13 @@ async fn post_outcome(api: &WebApi, job: &Job, result: &Result<IdMessage, GreenA
 async fn post_direct(
     api: &WebApi,
     job: &Job,
+    instance: Option<&str>,
     result: &Result<IdMessage, GreenApiError>,
     deadline: Instant,
 ) -> Result<(), WebApiError> {
     let r = &job.requester;
     let channel = api.open_direct_message(&r.user_id, deadline).await?;
-    let sent = Sent { send: &job.send, chat_alias: None, user_id: &r.user_id };
+    let sent = job.sent(instance);
     let reply = match result {
         Ok(id) => messages::sent(job.language, sent, id, ResponseType::Ephemeral),
         Err(e) => messages::failed(job.language, sent, e),

@@ -3,13 +3,15 @@
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::form::form;
+use super::form::{alias_choices, form};
 use super::language::language_for;
 use crate::command::{Command, CommandError};
 use crate::dispatch::{Job, Requester};
 use crate::i18n::command::Usage;
 use crate::i18n::outcome::OutcomeText;
+use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
+use crate::instances::Registry;
 use crate::outcome::Outcome;
 use crate::slack::form::SlashCommandForm;
 use crate::slack::modal::Metadata;
@@ -41,13 +43,22 @@ impl ArgumentsError {
     pub fn wants_usage(&self) -> bool {
         matches!(self, ArgumentsError::Command(e) if e.wants_usage())
     }
+
+    /// The MAX instance whose grammar was wrong: its usage is the one to show.
+    pub fn max_instance(&self) -> Option<&str> {
+        match self {
+            ArgumentsError::Command(e) => e.max_instance(),
+            ArgumentsError::Text(_) => None,
+        }
+    }
 }
 
 /// The `text` of a slash command as a [`Command`]: Slack's markup undone and
-/// split into words, then the grammar every door shares.
-pub fn parse_text(text: &str) -> Result<Command, ArgumentsError> {
+/// split into words, then the grammar every door shares, routed among
+/// `registry`'s instances as typed in `channel_id`.
+pub fn parse_text(text: &str, registry: &Registry, channel_id: &str) -> Result<Command, ArgumentsError> {
     let words = split_words(text)?;
-    Ok(Command::parse(&words)?)
+    Ok(Command::parse(&words, registry, channel_id)?)
 }
 
 /// The answer to one slash command, whichever door it came through (the
@@ -64,6 +75,8 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         team_id = %form.team_id,
         user_id = %form.user_id,
         channel_id = %form.channel_id,
+        // Filled in once the chat is routed.
+        instance = tracing::field::Empty,
     );
     answer(state, form, received_at).instrument(span).await
 }
@@ -75,6 +88,10 @@ async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) 
     };
     let language = language_for(state, &form.user_id, received_at).await;
     let usage = |form_opens: bool| Usage { invocation: form.invocation(), form: form_opens }.localize(language);
+    // The usage, with the instances, aliases and MAX's grammar where there are.
+    let help = || {
+        Help { invocation: form.invocation(), form: state.bot.is_some(), registry: &state.registry }.localize(language)
+    };
 
     if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
         log(Outcome::Refused, refusal.kind());
@@ -99,22 +116,30 @@ async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) 
         }
     }
 
-    let send = match parse_text(&form.text) {
+    let send = match parse_text(&form.text, &state.registry, &form.channel_id) {
         Ok(Command::Help) => {
             log(Outcome::Help, "");
-            return Some(Reply::ephemeral(&usage(state.bot.is_some())));
+            return Some(Reply::ephemeral(&help()));
         }
         Err(e) => {
             log(Outcome::InvalidArguments, e.kind());
             let mut text = e.localize(language);
             if e.wants_usage() {
                 text.push('\n');
-                text.push_str(&usage(state.bot.is_some()));
+                match e.max_instance() {
+                    Some(instance) => {
+                        text.push_str(&MaxText::Usage { invocation: form.invocation(), instance }.localize(language));
+                    }
+                    None => text.push_str(&help()),
+                }
             }
             return Some(Reply::ephemeral(&text));
         }
         Ok(Command::Send(send)) => send,
     };
+    let instance = state.registry.get(send.instance);
+    tracing::Span::current().record("instance", instance.name());
+    tracing::debug!(rule = send.rule.as_str(), "routed the chat");
 
     // The send does not depend on response_url: it is only needed when
     // GREEN-API is slower than the ack budget, and a URL on a host that is
@@ -151,7 +176,7 @@ async fn open_form(
         language: Some(language.code().to_owned()),
         invocation: Some(form.invocation().to_owned()),
     };
-    let view = self::form(language, metadata, &[]).view();
+    let view = self::form(language, metadata, &alias_choices(&state.registry)).view();
     let deadline = received_at + state.dispatcher.ack_budget();
     bot.web_api.views_open(trigger_id, &view, deadline).await
 }
@@ -160,8 +185,12 @@ async fn open_form(
 mod tests {
     use super::*;
     use crate::command::{CommandError, SendContact};
-    use crate::domain::{ContactText, ContactTextError};
+    use crate::domain::{Card, ContactText, ContactTextError};
     use proptest::prelude::*;
+
+    fn parse_text(text: &str) -> Result<Command, ArgumentsError> {
+        super::parse_text(text, &Registry::one("default", None), "C1")
+    }
 
     fn send(text: &str) -> SendContact {
         match parse_text(text) {
@@ -170,11 +199,19 @@ mod tests {
         }
     }
 
+    fn contact(s: &SendContact) -> &crate::domain::Contact {
+        match &s.card {
+            Card::Phone(contact) => contact,
+            Card::Max(_) => panic!("{s:?} is not a phone card"),
+        }
+    }
+
     fn names(s: &SendContact) -> (&str, Option<&str>, Option<&str>) {
+        let contact = contact(s);
         (
-            s.contact.first_name.as_str(),
-            s.contact.last_name.as_ref().map(ContactText::as_str),
-            s.contact.company.as_ref().map(ContactText::as_str),
+            contact.first_name.as_str(),
+            contact.last_name.as_ref().map(ContactText::as_str),
+            contact.company.as_ref().map(ContactText::as_str),
         )
     }
 
@@ -221,7 +258,7 @@ mod tests {
         for (text, chat, phone, expected_names) in cases {
             let s = send(text);
             assert_eq!(s.chat_id.as_str(), *chat, "text {text:?}");
-            assert_eq!(s.contact.phone.as_u64(), *phone, "text {text:?}");
+            assert_eq!(contact(&s).phone.as_u64(), *phone, "text {text:?}");
             assert_eq!(names(&s), *expected_names, "text {text:?}");
         }
     }
@@ -278,12 +315,13 @@ mod tests {
             };
             let chat_text = chat.to_string();
             prop_assert_eq!(s.chat_id.as_str(), chat_text.as_str());
-            prop_assert_eq!(s.contact.phone.as_u64(), phone);
-            prop_assert_eq!(s.contact.first_name.as_str(), first.as_str());
-            prop_assert_eq!(s.contact.last_name.as_ref().map(ContactText::as_str), Some(last.as_str()));
+            let contact = contact(&s);
+            prop_assert_eq!(contact.phone.as_u64(), phone);
+            prop_assert_eq!(contact.first_name.as_str(), first.as_str());
+            prop_assert_eq!(contact.last_name.as_ref().map(ContactText::as_str), Some(last.as_str()));
             let company = company.split_whitespace().collect::<Vec<_>>().join(" ");
             prop_assert_eq!(
-                s.contact.company.as_ref().map(ContactText::as_str),
+                contact.company.as_ref().map(ContactText::as_str),
                 (!company.is_empty()).then_some(company.as_str())
             );
         }

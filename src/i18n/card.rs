@@ -9,6 +9,8 @@ pub enum CardText<'a> {
     CompanyLabel,
     PhoneLabel,
     ChatLabel,
+    /// A MAX card's contact: their chat id (or phone) in MAX.
+    ContactLabel,
     /// The context line, as Slack markup: `user` is a Slack user id, `id`
     /// GREEN-API's message id.
     Context {
@@ -31,6 +33,8 @@ impl Localized for CardText<'_> {
             (CardText::PhoneLabel, Ru) => "Телефон".to_owned(),
             (CardText::ChatLabel, En) => "Chat".to_owned(),
             (CardText::ChatLabel, Ru) => "Чат".to_owned(),
+            (CardText::ContactLabel, En) => "MAX contact".to_owned(),
+            (CardText::ContactLabel, Ru) => "Контакт в MAX".to_owned(),
             (CardText::Context { user, id }, En) => format!("Sent by <@{user}> · GREEN-API message id: `{id}`"),
             (CardText::Context { user, id }, Ru) => {
                 format!("Отправитель: <@{user}> · идентификатор сообщения в GREEN-API: `{id}`")
@@ -47,6 +51,7 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
         CardText::CompanyLabel,
         CardText::PhoneLabel,
         CardText::ChatLabel,
+        CardText::ContactLabel,
         CardText::Context { user: "U1", id: "BAE5" },
     ];
     // A new variant must be added to the list above.
@@ -57,6 +62,7 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
             | CardText::CompanyLabel
             | CardText::PhoneLabel
             | CardText::ChatLabel
+            | CardText::ContactLabel
             | CardText::Context { .. } => {}
         }
     }

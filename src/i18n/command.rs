@@ -2,7 +2,7 @@
 
 use super::{Language, Localized, ru_plural};
 use crate::command::CommandError;
-use crate::domain::{ChatIdError, ContactTextError, PhoneNumberError};
+use crate::domain::{ChatIdError, ContactTextError, MaxContactError, PhoneNumberError};
 use crate::handler::ArgumentsError;
 use crate::slack::text::TextError;
 
@@ -55,9 +55,7 @@ impl Localized for CommandError {
         match (self, language) {
             (CommandError::Missing(name), En) => format!("<{name}> is missing."),
             (CommandError::Missing(name), Ru) => format!("Не хватает аргумента <{}>.", argument_ru(name)),
-            (CommandError::ChatId { given, reason }, En) => format!("chatId `{given}` {}.", reason.localize(En)),
-            (CommandError::ChatId { reason: ChatIdError::Empty, .. }, Ru) => "chatId не может быть пустым.".to_owned(),
-            (CommandError::ChatId { given, reason }, Ru) => format!("chatId `{given}`: {}.", reason.localize(Ru)),
+            (CommandError::Route(e), language) => e.localize(language),
             (CommandError::Phone { given, reason }, En) => format!("phone `{given}` {}.", reason.localize(En)),
             (CommandError::Phone { reason: PhoneNumberError::Empty, .. }, Ru) => "Телефон не указан.".to_owned(),
             (CommandError::Phone { given, reason }, Ru) => format!("Телефон `{given}`: {}.", reason.localize(Ru)),
@@ -72,6 +70,18 @@ impl Localized for CommandError {
                 "Название компании не может быть пустым.".to_owned()
             }
             (CommandError::Company(reason), Ru) => format!("Компания: {}.", reason.localize(Ru)),
+            (CommandError::Max { reason: MaxContactError::Missing, .. }, En) => "<contact> is missing.".to_owned(),
+            (CommandError::Max { reason: MaxContactError::Missing, .. }, Ru) => {
+                "Не хватает аргумента <контакт>.".to_owned()
+            }
+            (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, En) => {
+                format!("names {}.", reason.localize(En))
+            }
+            (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, Ru) => {
+                format!("Имена {}.", reason.localize(Ru))
+            }
+            (CommandError::Max { given, reason, .. }, En) => format!("contact `{given}` {}.", reason.localize(En)),
+            (CommandError::Max { given, reason, .. }, Ru) => format!("Контакт `{given}`: {}.", reason.localize(Ru)),
         }
     }
 }
@@ -205,8 +215,12 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
         Box::new(CommandError::Missing("phone")),
         Box::new(CommandError::Missing("firstName")),
     ];
+    use crate::instances::RouteError;
     for reason in [ChatIdError::Empty, ChatIdError::Unrecognised, ChatIdError::TooLong(21)] {
-        all.push(Box::new(CommandError::ChatId { given: given(), reason }));
+        all.push(Box::new(CommandError::Route(RouteError::NotAChat { given: given(), reason, aliases: false })));
+    }
+    for reason in [MaxContactError::Missing, MaxContactError::Unrecognised, MaxContactError::Names] {
+        all.push(Box::new(CommandError::Max { instance: "max".into(), given: given(), reason }));
     }
     for reason in [
         PhoneNumberError::Empty,
@@ -236,11 +250,26 @@ mod tests {
     /// words, whichever door the command came in by.
     #[test]
     fn english_reasons_are_the_errors_own_words() {
+        use crate::domain::MaxContactError;
+        use crate::instances::RouteError;
         let text_errors =
             [ContactTextError::Empty, ContactTextError::TooLong(300), ContactTextError::ControlCharacter(7)];
         let mut errors = vec![CommandError::Missing("chatId"), CommandError::Missing("phone")];
         for reason in [ChatIdError::Empty, ChatIdError::Unrecognised, ChatIdError::TooLong(21)] {
-            errors.push(CommandError::ChatId { given: "x".into(), reason });
+            for aliases in [false, true] {
+                errors.push(CommandError::Route(RouteError::NotAChat {
+                    given: "x".into(),
+                    reason: reason.clone(),
+                    aliases,
+                }));
+            }
+        }
+        errors.push(CommandError::Route(RouteError::Ambiguous {
+            chat_id: crate::domain::ChatId::parse("1").unwrap(),
+            candidates: vec!["a".into(), "b".into()],
+        }));
+        for reason in [MaxContactError::Missing, MaxContactError::Names, MaxContactError::Unrecognised] {
+            errors.push(CommandError::Max { instance: "max".into(), given: "x".into(), reason });
         }
         for reason in [
             PhoneNumberError::Empty,

@@ -19,11 +19,13 @@ impl Localized for GreenApiError {
             ),
             (E::Unauthorized { status }, En) => format!(
                 "GREEN-API did not accept this bot's credentials (HTTP {status}). Nothing was sent; ask your admin to \
-                 check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE."
+                 check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE (or the instance in \
+                 SENDCONTACT_CONFIG)."
             ),
             (E::Unauthorized { status }, Ru) => format!(
                 "GREEN-API не принял учётные данные бота (HTTP {status}). Ничего не отправлено; попросите \
-                 администратора проверить GREEN_API_URL, GREEN_API_ID_INSTANCE и GREEN_API_TOKEN_INSTANCE."
+                 администратора проверить GREEN_API_URL, GREEN_API_ID_INSTANCE и GREEN_API_TOKEN_INSTANCE (или \
+                 описание инстанса в SENDCONTACT_CONFIG)."
             ),
             (E::RateLimited, En) => "GREEN-API kept answering \"too many requests\" until the time for this command \
                  ran out. Nothing was sent; try again in a minute."

@@ -24,6 +24,7 @@ pub mod command;
 pub mod green_api;
 pub mod modal;
 pub mod outcome;
+pub mod routing;
 
 use std::fmt;
 
@@ -121,6 +122,7 @@ mod tests {
         all.extend(green_api::samples().into_iter().map(|m| ("green_api", m)));
         all.extend(modal::samples().into_iter().map(|m| ("modal", m)));
         all.extend(outcome::samples().into_iter().map(|m| ("outcome", m)));
+        all.extend(routing::samples().into_iter().map(|m| ("routing", m)));
         all
     }
 

@@ -4,7 +4,8 @@
 use super::command::capitalise;
 use super::{Language, Localized};
 use crate::command::{CommandError, Field};
-use crate::domain::{ChatIdError, ContactTextError, PhoneNumberError};
+use crate::domain::{ChatIdError, ContactTextError, MaxContactError, PhoneNumberError};
+use crate::instances::RouteError;
 
 #[derive(Debug, Clone, Copy)]
 pub enum ModalText {
@@ -86,8 +87,24 @@ impl Localized for FieldError<'_> {
             Ru => format!("{}.", capitalise(&r.localize(Ru))),
         };
         match (self.0, language) {
-            (C::Missing("chatId") | C::ChatId { reason: ChatIdError::Empty, .. }, En) => "Enter the chat.".to_owned(),
-            (C::Missing("chatId") | C::ChatId { reason: ChatIdError::Empty, .. }, Ru) => "Укажите чат.".to_owned(),
+            (C::Missing("chatId") | C::Route(RouteError::NotAChat { reason: ChatIdError::Empty, .. }), En) => {
+                "Enter the chat.".to_owned()
+            }
+            (C::Missing("chatId") | C::Route(RouteError::NotAChat { reason: ChatIdError::Empty, .. }), Ru) => {
+                "Укажите чат.".to_owned()
+            }
+            (C::Max { reason: MaxContactError::Missing, .. }, En) => {
+                "On MAX, enter the contact here: their MAX chat id or their phone with a +.".to_owned()
+            }
+            (C::Max { reason: MaxContactError::Missing, .. }, Ru) => {
+                "В MAX укажите здесь контакт: его id чата в MAX или телефон с +.".to_owned()
+            }
+            (C::Max { reason: MaxContactError::Names, .. }, En) => {
+                "Leave the names empty: on MAX the card shows the contact's own profile.".to_owned()
+            }
+            (C::Max { reason: MaxContactError::Names, .. }, Ru) => {
+                "Оставьте имена пустыми: в MAX карточка показывает собственный профиль контакта.".to_owned()
+            }
             (C::Missing("phone") | C::Phone { reason: PhoneNumberError::Empty, .. }, En) => {
                 "Enter the phone number.".to_owned()
             }
@@ -102,7 +119,9 @@ impl Localized for FieldError<'_> {
             (C::Missing(_) | C::LastName(ContactTextError::Empty) | C::Company(ContactTextError::Empty), Ru) => {
                 "Заполните это поле.".to_owned()
             }
-            (C::ChatId { reason: r, .. }, _) => reason(r),
+            (C::Route(RouteError::NotAChat { reason: r, .. }), _) => reason(r),
+            (C::Route(e), _) => e.localize(language),
+            (C::Max { reason: r, .. }, _) => reason(r),
             (C::Phone { reason: r, .. }, _) => reason(r),
             (C::FirstName(r) | C::LastName(r) | C::Company(r), _) => reason(r),
         }
@@ -136,9 +155,21 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
         CommandError::Missing("phone"),
         CommandError::Missing("firstName"),
         CommandError::Missing("other"),
-        CommandError::ChatId { given: String::new(), reason: ChatIdError::Empty },
-        CommandError::ChatId { given: "x".into(), reason: ChatIdError::Unrecognised },
-        CommandError::ChatId { given: "1".into(), reason: ChatIdError::TooLong(22) },
+        CommandError::Route(RouteError::NotAChat { given: String::new(), reason: ChatIdError::Empty, aliases: false }),
+        CommandError::Route(RouteError::NotAChat {
+            given: "x".into(),
+            reason: ChatIdError::Unrecognised,
+            aliases: true,
+        }),
+        CommandError::Route(RouteError::NotAChat {
+            given: "1".into(),
+            reason: ChatIdError::TooLong(22),
+            aliases: false,
+        }),
+        CommandError::Route(RouteError::UnknownInstance { given: "x".into(), instances: vec!["telegram".into()] }),
+        CommandError::Max { instance: "max".into(), given: String::new(), reason: MaxContactError::Missing },
+        CommandError::Max { instance: "max".into(), given: String::new(), reason: MaxContactError::Names },
+        CommandError::Max { instance: "max".into(), given: "x".into(), reason: MaxContactError::Unrecognised },
         CommandError::Phone { given: String::new(), reason: PhoneNumberError::Empty },
         CommandError::Phone { given: "1a".into(), reason: PhoneNumberError::BadCharacter('a') },
         CommandError::Phone { given: "1".into(), reason: PhoneNumberError::BadLength(1) },

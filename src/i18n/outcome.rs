@@ -11,6 +11,9 @@ pub enum OutcomeText<'a> {
     /// Success, as Slack markup: `user` is a Slack user id, `phone` masked
     /// wherever a channel reads it, `chat` the alias when there is one.
     Sent { user: &'a str, name: &'a str, phone: &'a str, chat: &'a str, id: &'a str },
+    /// A MAX card's success, as Slack markup: `contact` is the contact's
+    /// chat id in MAX, masked wherever a channel reads it.
+    SentMax { user: &'a str, contact: &'a str, chat: &'a str, id: &'a str },
     /// A failure after which the contact may still arrive; `reason` is the
     /// localised GREEN-API outcome.
     NotConfirmed { name: &'a str, chat: &'a str, reason: &'a str },
@@ -40,6 +43,13 @@ impl Localized for OutcomeText<'_> {
             }
             (OutcomeText::Sent { user, name, phone, chat, id }, Ru) => format!(
                 "<@{user}>: карточка контакта {name}, {phone}, отправлена в чат {chat}. Идентификатор сообщения в \
+                 GREEN-API: {id}"
+            ),
+            (OutcomeText::SentMax { user, contact, chat, id }, En) => {
+                format!("<@{user}> sent the MAX contact card of {contact} to chat {chat}. GREEN-API message id: {id}")
+            }
+            (OutcomeText::SentMax { user, contact, chat, id }, Ru) => format!(
+                "<@{user}>: карточка контакта MAX {contact} отправлена в чат {chat}. Идентификатор сообщения в \
                  GREEN-API: {id}"
             ),
             (OutcomeText::NotConfirmed { name, chat, reason }, En) => {
@@ -105,6 +115,7 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
     let (name, chat) = ("Ivan Ivanov (Acme)", "10000000");
     let all = vec![
         OutcomeText::Sent { user: "U1", name, phone: "+7 987 ***-**-10", chat, id: "BAE5" },
+        OutcomeText::SentMax { user: "U1", contact: "79*******10@c.us", chat, id: "BAE5" },
         OutcomeText::NotConfirmed { name, chat, reason: "Timeout." },
         OutcomeText::NotSent { name, chat, reason: "Rejected." },
         OutcomeText::Sending { name, chat, reply_follows: true },
@@ -118,6 +129,7 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
     for text in &all {
         match text {
             OutcomeText::Sent { .. }
+            | OutcomeText::SentMax { .. }
             | OutcomeText::NotConfirmed { .. }
             | OutcomeText::NotSent { .. }
             | OutcomeText::Sending { .. }

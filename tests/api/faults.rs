@@ -49,8 +49,8 @@ where
 
 async fn app_against(url: String) -> TestApp {
     spawn_app_with(move |c: &mut ServeConfig| {
-        c.green_api.url = url.parse().unwrap();
-        c.green_api.timeout = Duration::from_secs(3);
+        c.instances.instances[0].green_api.url = url.parse().unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_secs(3);
     })
     .await
 }
@@ -106,8 +106,8 @@ async fn a_burst_over_the_rate_limit_queues_and_what_cannot_wait_is_refused_unse
     // 1 call per second and a 500 ms budget: of three simultaneous commands
     // one is sent and two would wait too long.
     let app = spawn_app_with(|c: &mut ServeConfig| {
-        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
-        c.green_api.timeout = Duration::from_millis(500);
+        c.instances.instances[0].green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_millis(500);
     })
     .await;
     send_contact().respond_with(id_message("1")).expect(1).mount(&app.green_api).await;
@@ -131,8 +131,8 @@ async fn a_call_whose_slot_leaves_no_time_to_answer_is_refused_unsent() {
     // "outcome unknown" although GREEN-API probably accepted it; it must be
     // refused before anything is sent.
     let app = spawn_app_with(|c: &mut ServeConfig| {
-        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
-        c.green_api.timeout = Duration::from_millis(1000);
+        c.instances.instances[0].green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_millis(1000);
     })
     .await;
     send_contact()
@@ -151,7 +151,7 @@ async fn a_call_whose_slot_leaves_no_time_to_answer_is_refused_unsent() {
 #[tokio::test]
 async fn a_burst_within_the_budget_queues_and_is_all_sent() {
     let app = spawn_app_with(|c: &mut ServeConfig| {
-        c.green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
+        c.instances.instances[0].green_api.max_rps = std::num::NonZeroU32::new(10).unwrap();
     })
     .await;
     let arrivals = Arrivals::default();

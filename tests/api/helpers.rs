@@ -94,17 +94,39 @@ async fn spawn_on_slack(
     configure: impl FnOnce(&mut ServeConfig),
     tune: impl FnOnce(&mut Tuning),
 ) -> TestApp {
-    let mut config = ServeConfig::from_vars([
-        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+    let instance = vec![
         ("GREEN_API_URL", green_api.uri()),
         ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
         ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
+    ];
+    spawn_with_vars(green_api, slack, instance, configure, tune).await
+}
+
+/// Starts the app with several GREEN-API instances: SENDCONTACT_CONFIG names
+/// `file`, whose `token_env` variables `tokens` sets. `green_api` of the
+/// result is an unused mock: the file names the instances' own.
+pub async fn spawn_app_with_instances(file: &std::path::Path, tokens: &[(&'static str, &str)]) -> TestApp {
+    let mut vars = vec![("SENDCONTACT_CONFIG", file.to_str().expect("a UTF-8 path").to_owned())];
+    vars.extend(tokens.iter().map(|(name, token)| (*name, (*token).to_owned())));
+    spawn_with_vars(MockServer::start().await, MockServer::start().await, vars, |_| {}, |_| {}).await
+}
+
+async fn spawn_with_vars(
+    green_api: MockServer,
+    slack: MockServer,
+    instances: Vec<(&'static str, String)>,
+    configure: impl FnOnce(&mut ServeConfig),
+    tune: impl FnOnce(&mut Tuning),
+) -> TestApp {
+    let mut vars = vec![
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
         ("HOST", "127.0.0.1".to_owned()),
         ("PORT", "0".to_owned()),
         ("SLACK_RESPONSE_URL_HOSTS", "127.0.0.1".to_owned()),
         ("GREEN_API_TIMEOUT_MS", "5000".to_owned()),
-    ])
-    .expect("test configuration is valid");
+    ];
+    vars.extend(instances);
+    let mut config = ServeConfig::from_vars(vars).expect("test configuration is valid");
     configure(&mut config);
     let mut tuning = Tuning { response_url_backoff: Duration::from_millis(50), ..Tuning::default() };
     tune(&mut tuning);

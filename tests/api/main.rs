@@ -6,6 +6,7 @@ mod faults;
 mod health;
 mod helpers;
 mod hostile;
+mod instances;
 mod metrics;
 mod modal;
 mod slack_commands;

@@ -42,12 +42,12 @@ async fn metrics_count_commands_upstream_calls_deferred_deliveries_and_rejection
         r#"slack_sendcontact_commands_total{outcome="server_error"} 1"#,
         r#"slack_sendcontact_commands_total{outcome="help"} 1"#,
         r#"slack_sendcontact_commands_total{outcome="invalid_arguments"} 1"#,
-        r#"slack_sendcontact_upstream_calls_total{class="2xx"} 2"#,
-        r#"slack_sendcontact_upstream_calls_total{class="5xx"} 1"#,
-        r#"slack_sendcontact_upstream_duration_seconds_count 3"#,
+        r#"slack_sendcontact_upstream_calls_total{instance="default",class="2xx"} 2"#,
+        r#"slack_sendcontact_upstream_calls_total{instance="default",class="5xx"} 1"#,
+        r#"slack_sendcontact_upstream_duration_seconds_count{instance="default"} 3"#,
         r#"slack_sendcontact_deferred_deliveries_total{outcome="delivered"} 1"#,
         r#"slack_sendcontact_signature_rejections_total{reason="expired_timestamp"} 1"#,
-        r#"slack_sendcontact_green_api_instance_info{type="telegram"} 1"#,
+        r#"slack_sendcontact_green_api_instance_info{instance="default",type="telegram"} 1"#,
     ] {
         assert!(has(&text, line), "{line} missing from\n{text}");
     }
@@ -63,7 +63,7 @@ async fn the_instance_type_is_learnt_once_at_start_up_without_delaying_it() {
     assert_eq!(app.client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), 200);
     // ...and the answer shows up once it has.
     for _ in 0..200 {
-        if scrape(&app).await.contains(r#"slack_sendcontact_green_api_instance_info{type="v3"} 1"#) {
+        if scrape(&app).await.contains(r#"slack_sendcontact_green_api_instance_info{instance="default",type="v3"} 1"#) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

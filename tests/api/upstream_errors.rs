@@ -64,7 +64,9 @@ async fn answers_that_may_mean_sent_are_reported_as_unknown_and_never_retried() 
 
 #[tokio::test]
 async fn a_timeout_is_reported_as_an_unknown_outcome_and_not_retried() {
-    let app = spawn_app_with(|c: &mut ServeConfig| c.green_api.timeout = Duration::from_millis(300)).await;
+    let app =
+        spawn_app_with(|c: &mut ServeConfig| c.instances.instances[0].green_api.timeout = Duration::from_millis(300))
+            .await;
     let reply = reply_for(&app, id_message("1").set_delay(Duration::from_secs(3)), 1).await;
     assert_ephemeral_containing(&reply, "did not answer within 0.3 s. The outcome is unknown");
 }
@@ -131,7 +133,9 @@ async fn a_429_with_a_retry_after_date_in_the_past_still_waits_the_first_backoff
 async fn a_429_storm_gives_up_within_the_budget_with_a_clear_message() {
     // Budget 3 s: a call at 0 s, a retry after the 1 s backoff, and no
     // room for a third after the next backoff of 2 s.
-    let app = spawn_app_with(|c: &mut ServeConfig| c.green_api.timeout = Duration::from_millis(3000)).await;
+    let app =
+        spawn_app_with(|c: &mut ServeConfig| c.instances.instances[0].green_api.timeout = Duration::from_millis(3000))
+            .await;
     let reply = reply_for(&app, ResponseTemplate::new(429), 2).await;
     assert_ephemeral_containing(&reply, "too many requests");
     assert_ephemeral_containing(&reply, "Nothing was sent");
@@ -141,7 +145,9 @@ async fn a_429_storm_gives_up_within_the_budget_with_a_clear_message() {
 async fn a_429_storm_with_retry_after_zero_is_not_hammered() {
     // Retry-After: 0 must not mean "at once": with at least 1 s between
     // calls a 2.5 s budget has room for two or three, not dozens.
-    let app = spawn_app_with(|c: &mut ServeConfig| c.green_api.timeout = Duration::from_millis(2500)).await;
+    let app =
+        spawn_app_with(|c: &mut ServeConfig| c.instances.instances[0].green_api.timeout = Duration::from_millis(2500))
+            .await;
     send_contact()
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
         .expect(1..=3)
@@ -160,8 +166,8 @@ async fn a_429_retry_crowded_out_of_the_rate_limit_is_reported_as_rate_limited()
     // finds no slot within its budget. A was refused by GREEN-API, so A's user
     // must read "too many requests", not that this bot is busy.
     let app = spawn_app_with(|c: &mut ServeConfig| {
-        c.green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
-        c.green_api.timeout = Duration::from_secs(4);
+        c.instances.instances[0].green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_secs(4);
         // Every outcome goes through response_url, however long it took.
         c.ack_budget = Duration::ZERO;
     })
@@ -201,7 +207,7 @@ async fn a_refused_connection_is_reported_and_nothing_is_sent() {
         listener.local_addr().unwrap().port()
     };
     let app = spawn_app_with(move |c: &mut ServeConfig| {
-        c.green_api.url = format!("http://127.0.0.1:{closed_port}").parse().unwrap();
+        c.instances.instances[0].green_api.url = format!("http://127.0.0.1:{closed_port}").parse().unwrap();
     })
     .await;
     let reply = reply(app.post_command(COMMAND).await).await;
@@ -212,7 +218,7 @@ async fn a_refused_connection_is_reported_and_nothing_is_sent() {
 #[tokio::test]
 async fn an_unresolvable_host_is_reported_and_nothing_is_sent() {
     let app = spawn_app_with(|c: &mut ServeConfig| {
-        c.green_api.url = "http://green-api.invalid".parse().unwrap();
+        c.instances.instances[0].green_api.url = "http://green-api.invalid".parse().unwrap();
     })
     .await;
     let reply = reply(app.post_command(COMMAND).await).await;

@@ -32,7 +32,8 @@ async fn check_exits_0_only_for_an_authorized_instance_and_explains_every_other_
     let server = instance("authorized", "telegram").await;
     let (code, out, _) = run(&["check"], &green_api_vars(&server.uri())).await;
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("type:  telegram") && out.contains("authorized: the instance can send"), "{out}");
+    assert!(out.contains("type telegram, state authorized: the instance can send"), "{out}");
+    assert_eq!(out.lines().count(), 1, "one line per instance: {out}");
     assert!(!out.contains(TOKEN));
 
     for (state, advice) in [

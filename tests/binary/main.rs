@@ -3,6 +3,7 @@
 mod admin;
 mod dotenv;
 mod healthcheck;
+mod instances;
 mod process;
 mod secrets;
 mod shutdown;

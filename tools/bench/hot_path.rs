@@ -7,10 +7,12 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use slack_sendcontact::command::Command;
 use slack_sendcontact::dispatch::{Job, Requester, outcome_reply};
+use slack_sendcontact::domain::Card;
 use slack_sendcontact::green_api::{GreenApiError, IdMessage, send_contact_body};
 use slack_sendcontact::handler::parse_text;
 use slack_sendcontact::i18n::command::Usage;
 use slack_sendcontact::i18n::{Language, Localized};
+use slack_sendcontact::instances::{Defaults, Registry, parse_file, route};
 use slack_sendcontact::slack::form::{SlashCommandForm, is_ssl_check};
 use slack_sendcontact::slack::reply::Reply;
 use slack_sendcontact::slack::response_url::ResponseUrl;
@@ -74,17 +76,54 @@ fn slack(c: &mut Criterion) {
     });
 }
 
+/// Three instances and ten aliases, as SENDCONTACT_CONFIG gives them: what
+/// routing searches on every command.
+fn several() -> Registry {
+    let mut file = String::new();
+    for (name, kind) in [("telegram", "telegram"), ("whatsapp", "whatsapp"), ("max", "max")] {
+        file.push_str(&format!(
+            "[[instances]]\nname = \"{name}\"\nurl = \"https://4100.api.green-api.com\"\n\
+             id_instance = \"{}\"\ntoken_env = \"TOKEN\"\nkind = \"{kind}\"\n",
+            1101000000 + name.len()
+        ));
+    }
+    file.push_str("[chats]\n");
+    for i in 0..10 {
+        file.push_str(&format!("team{i} = {{ instance = \"whatsapp\", chat_id = \"1203630439680665{i:02}@g.us\" }}\n"));
+    }
+    let env = |_: &str| Some("bde035edae3fc00bc116bd112297908d8145e5ba8decc5d884".to_owned());
+    let defaults = Defaults { timeout: std::time::Duration::from_secs(10), max_rps: 50.try_into().expect("not zero") };
+    Registry::new(&parse_file(&file, &env, defaults).expect("the file is valid"))
+}
+
 fn command(c: &mut Criterion) {
-    c.bench_function("handler::parse_text (typical)", |b| b.iter(|| parse_text(black_box(TEXT)).expect("valid")));
+    let one = Registry::one("default", None);
+    c.bench_function("handler::parse_text (typical)", |b| {
+        b.iter(|| parse_text(black_box(TEXT), &one, "C0123456789").expect("valid"))
+    });
     c.bench_function("handler::parse_text (Slack markup)", |b| {
-        b.iter(|| parse_text(black_box(TEXT_MARKUP)).expect("valid"))
+        b.iter(|| parse_text(black_box(TEXT_MARKUP), &one, "C0123456789").expect("valid"))
+    });
+    let several = several();
+    c.bench_function("instances::route (alias among 10, 3 instances)", |b| {
+        b.iter(|| route(&several, black_box("team7"), "C0123456789").expect("routed"))
+    });
+    c.bench_function("instances::route (chat id form, 3 instances)", |b| {
+        b.iter(|| route(&several, black_box("79876543210@c.us"), "C0123456789").expect("routed"))
+    });
+    c.bench_function("handler::parse_text (typical, explicit instance of 3)", |b| {
+        let text = format!("telegram:{TEXT}");
+        b.iter(|| parse_text(black_box(&text), &several, "C0123456789").expect("valid"))
     });
 }
 
 fn upstream_and_reply(c: &mut Criterion) {
-    let Ok(Command::Send(send)) = parse_text(TEXT) else { panic!("the text is a valid send") };
+    let Ok(Command::Send(send)) = parse_text(TEXT, &Registry::one("default", None), "") else {
+        panic!("the text is a valid send")
+    };
+    let Card::Phone(contact) = &send.card else { panic!("one instance of unknown kind takes a phone card") };
     c.bench_function("green_api::send_contact_body", |b| {
-        b.iter(|| send_contact_body(black_box(&send.chat_id), black_box(&send.contact)))
+        b.iter(|| send_contact_body(black_box(&send.chat_id), black_box(contact)))
     });
 
     let hosts = vec!["hooks.slack.com".to_owned()];
@@ -106,10 +145,10 @@ fn upstream_and_reply(c: &mut Criterion) {
     let sent = Ok(IdMessage::new("BAE5F4886B1D9A42"));
     let failed = Err(GreenApiError::ServerError { status: 500 });
     c.bench_function("dispatch::outcome_reply + to_json (sent)", |b| {
-        b.iter(|| outcome_reply(black_box(&job), black_box(&sent)).to_json())
+        b.iter(|| outcome_reply(black_box(&job), black_box(&sent), None).to_json())
     });
     c.bench_function("dispatch::outcome_reply + to_json (failed)", |b| {
-        b.iter(|| outcome_reply(black_box(&job), black_box(&failed)).to_json())
+        b.iter(|| outcome_reply(black_box(&job), black_box(&failed), None).to_json())
     });
     c.bench_function("help reply: usage + Reply::ephemeral + to_json", |b| {
         b.iter(|| {
