@@ -456,9 +456,6 @@ fn bot(raw: &RawEnv, problems: &mut Problems, api_url: Option<&url::Url>) -> Opt
             Err(why) => return problems.push(format!("SLACK_BOT_TOKEN {why}")),
         },
     };
-    if !token.looks_like_bot_token() {
-        tracing::warn!("SLACK_BOT_TOKEN does not start with xoxb-: use the app's Bot User OAuth Token");
-    }
     Some(Some(BotSettings { token, api_url: api_url?.clone() }))
 }
 

@@ -122,6 +122,11 @@ impl Application {
         );
         let bot = match &config.bot {
             Some(bot) => {
+                // Here, not where the configuration is read: logging starts
+                // only once the configuration says how to log.
+                if !bot.token.looks_like_bot_token() {
+                    tracing::warn!("SLACK_BOT_TOKEN does not start with xoxb-: use the app's Bot User OAuth Token");
+                }
                 let http = crate::http_client::client_builder()
                     .connect_timeout(Duration::from_secs(5))
                     .build()

@@ -238,3 +238,21 @@ async fn audit(format: &str, unreachable: bool) {
         assert!(log.contains("skew_secs"), "the expired timestamp was logged with its skew");
     }
 }
+
+/// A token of another kind (a user token, say) works as far as Slack lets it,
+/// but the admin is told, by name, never by value.
+#[tokio::test]
+async fn a_token_that_is_not_a_bot_token_is_warned_about_without_showing_it() {
+    const USER_TOKEN: &str = "xoxp-1111-2222-usertokenvalue";
+    let mut vars = green_api_vars("http://127.0.0.1:9");
+    vars.push(("SLACK_BOT_TOKEN", USER_TOKEN.to_owned()));
+    let mut server = Server::start(vars).await;
+    let warned = wait_for(Duration::from_secs(10), || {
+        server.log_text().contains("SLACK_BOT_TOKEN does not start with xoxb-").then_some(())
+    })
+    .await;
+    let log = server.log_text();
+    server.child.kill().await.unwrap();
+    assert!(warned.is_some(), "no warning about the token's kind; log: {log}");
+    assert!(!log.contains(USER_TOKEN) && !log.contains("usertokenvalue"), "{log}");
+}
