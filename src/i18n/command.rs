@@ -155,7 +155,7 @@ impl Localized for PhoneNumberError {
                 format!("contains `{c}`: use only digits, optionally with + ( ) - . and spaces")
             }
             (PhoneNumberError::BadCharacter(c), Ru) => {
-                format!("недопустимый символ `{c}` — допустимы только цифры, а также + ( ) - . и пробелы")
+                format!("недопустимый символ `{c}`: можно использовать только цифры, а также + ( ) - . и пробелы")
             }
             (PhoneNumberError::BadLength(n), En) => {
                 format!("has {n} digits: a phone number has 7 to 15 digits, country code included")

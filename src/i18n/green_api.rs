@@ -14,7 +14,7 @@ impl Localized for GreenApiError {
                 "GREEN-API refused the contact: {reason}. Nothing was sent; check the chat id and the phone number."
             ),
             (E::Rejected { reason }, Ru) => format!(
-                "GREEN-API отклонил контакт: {reason}. Ничего не отправлено; проверьте идентификатор чата и номер \
+                "GREEN-API отклонил контакт: {reason}. Ничего не отправлено — проверьте идентификатор чата и номер \
                  телефона."
             ),
             (E::Unauthorized { status }, En) => format!(
@@ -23,15 +23,15 @@ impl Localized for GreenApiError {
                  SENDCONTACT_CONFIG)."
             ),
             (E::Unauthorized { status }, Ru) => format!(
-                "GREEN-API не принял учётные данные бота (HTTP {status}). Ничего не отправлено; попросите \
+                "GREEN-API не принял учётные данные бота (HTTP {status}). Ничего не отправлено. Попросите \
                  администратора проверить GREEN_API_URL, GREEN_API_ID_INSTANCE и GREEN_API_TOKEN_INSTANCE (или \
                  описание инстанса в SENDCONTACT_CONFIG)."
             ),
             (E::RateLimited, En) => "GREEN-API kept answering \"too many requests\" until the time for this command \
                  ran out. Nothing was sent; try again in a minute."
                 .to_owned(),
-            (E::RateLimited, Ru) => "GREEN-API отвечал «слишком много запросов», пока не вышло время, отведённое на \
-                 команду. Ничего не отправлено; попробуйте через минуту."
+            (E::RateLimited, Ru) => "GREEN-API отвечал «слишком много запросов», пока не истекло время, отведённое на \
+                 команду. Ничего не отправлено — попробуйте ещё раз через минуту."
                 .to_owned(),
             (E::QuotaExceeded { detail }, En) => format!(
                 "The GREEN-API plan's quota is used up{}. Nothing was sent; ask your admin to upgrade the plan or \
@@ -39,8 +39,8 @@ impl Localized for GreenApiError {
                 in_brackets(detail)
             ),
             (E::QuotaExceeded { detail }, Ru) => format!(
-                "Квота тарифа GREEN-API исчерпана{}. Ничего не отправлено; попросите администратора сменить тариф \
-                 или дождитесь, когда квота обновится в начале месяца.",
+                "Квота тарифа GREEN-API исчерпана{}. Ничего не отправлено. Попросите администратора сменить тариф \
+                 или дождитесь ежемесячного обновления квоты.",
                 in_brackets(detail)
             ),
             (E::ServerError { status }, En) => format!(
@@ -48,15 +48,15 @@ impl Localized for GreenApiError {
                  the chat before trying again."
             ),
             (E::ServerError { status }, Ru) => format!(
-                "Внутренняя ошибка GREEN-API (HTTP {status}). Неизвестно, отправлен ли контакт: прежде чем пробовать \
-                 снова, проверьте чат."
+                "Внутренняя ошибка GREEN-API (HTTP {status}). Неизвестно, отправлен ли контакт: проверьте чат, \
+                 прежде чем отправлять его снова."
             ),
             (E::UnexpectedStatus { status }, En) => format!(
                 "GREEN-API answered HTTP {status}, which this bot does not expect. Nothing was sent; ask your admin \
                  to check GREEN_API_URL."
             ),
             (E::UnexpectedStatus { status }, Ru) => format!(
-                "GREEN-API ответил HTTP {status}, а такого ответа бот не ждёт. Ничего не отправлено; попросите \
+                "GREEN-API вернул неожиданный ответ: HTTP {status}. Ничего не отправлено. Попросите \
                  администратора проверить GREEN_API_URL."
             ),
             (E::Timeout { after }, En) => format!(
@@ -74,7 +74,7 @@ impl Localized for GreenApiError {
                  it goes on."
             ),
             (E::Unreachable { cause }, Ru) => format!(
-                "Не удалось подключиться к GREEN-API ({cause}). Ничего не отправлено; попробуйте позже, а если \
+                "Не удалось подключиться к GREEN-API ({cause}). Ничего не отправлено. Попробуйте позже, а если \
                  ошибка повторится, сообщите администратору."
             ),
             (E::ConnectionLost { cause }, En) => format!(
@@ -82,8 +82,8 @@ impl Localized for GreenApiError {
                  been sent: check the chat before trying again."
             ),
             (E::ConnectionLost { cause }, Ru) => format!(
-                "Соединение с GREEN-API оборвалось раньше, чем пришёл ответ ({cause}). Неизвестно, отправлен ли \
-                 контакт: прежде чем пробовать снова, проверьте чат."
+                "Соединение с GREEN-API оборвалось до ответа ({cause}). Неизвестно, отправлен ли контакт: \
+                 проверьте чат, прежде чем отправлять его снова."
             ),
             (E::MalformedResponse { detail }, En) => format!(
                 "GREEN-API answered without a message id ({detail}). The contact may or may not have been sent: \
@@ -91,14 +91,14 @@ impl Localized for GreenApiError {
             ),
             (E::MalformedResponse { detail }, Ru) => format!(
                 "GREEN-API ответил без идентификатора сообщения ({detail}). Неизвестно, отправлен ли контакт: \
-                 прежде чем пробовать снова, проверьте чат."
+                 проверьте чат, прежде чем отправлять его снова."
             ),
             (E::Busy, En) => {
                 "Too many contacts are being sent right now. Nothing was sent; try again in a few seconds.".to_owned()
             }
             (E::Busy, Ru) => {
-                "Сейчас отправляется слишком много контактов. Ничего не отправлено; попробуйте через несколько \
-                 секунд."
+                "Сейчас отправляется слишком много контактов. Ничего не отправлено — попробуйте ещё раз через \
+                 несколько секунд."
                     .to_owned()
             }
         }

@@ -65,9 +65,9 @@ impl Localized for ModalText {
                  который оканчивается на @c.us, @g.us или @lid."
             }
             (ChatSelectHint, En) => "The chats your admin has named for this bot.",
-            (ChatSelectHint, Ru) => "Чаты, которым администратор дал имена для этого бота.",
+            (ChatSelectHint, Ru) => "Чаты, которые администратор настроил для этого бота.",
             (PhoneHint, En) => "With the country code; spaces, brackets and dashes are fine.",
-            (PhoneHint, Ru) => "Вместе с кодом страны; пробелы, скобки и дефисы не мешают.",
+            (PhoneHint, Ru) => "С кодом страны; пробелы, скобки и дефисы допустимы.",
         }
         .to_owned()
     }

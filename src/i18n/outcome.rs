@@ -69,7 +69,7 @@ impl Localized for OutcomeText<'_> {
                  appear here."
             ),
             (OutcomeText::Sending { name, chat, reply_follows: true }, Ru) => format!(
-                "Отправляю карточку контакта {name} в чат {chat}… GREEN-API отвечает медленно; результат появится \
+                "Отправляю карточку контакта {name} в чат {chat}… GREEN-API отвечает медленно, результат появится \
                  здесь."
             ),
             (OutcomeText::Sending { name, chat, reply_follows: false }, En) => format!(
@@ -79,27 +79,25 @@ impl Localized for OutcomeText<'_> {
             ),
             (OutcomeText::Sending { name, chat, reply_follows: false }, Ru) => format!(
                 "Отправляю карточку контакта {name} в чат {chat}… GREEN-API отвечает медленно, а ответить на этот \
-                 запрос боту некуда, поэтому результат здесь не появится. Его можно узнать у администратора бота: \
-                 он записан в журнале."
+                 запрос боту некуда, поэтому результат здесь не появится. Узнать его можно у администратора бота: \
+                 он записан в журнал."
             ),
             (OutcomeText::InternalError, En) => {
                 "Something went wrong inside the bot; the contact may not have been sent.".to_owned()
             }
             (OutcomeText::InternalError, Ru) => {
-                "Внутри бота что-то пошло не так; возможно, контакт не отправлен.".to_owned()
+                "Что-то пошло не так внутри бота: возможно, контакт не отправлен.".to_owned()
             }
             (OutcomeText::DirectMessageNote { channel }, En) => {
                 format!("I may not post in <#{channel}>, so here is the result of your form.")
             }
             (OutcomeText::DirectMessageNote { channel }, Ru) => {
-                format!("Писать в <#{channel}> мне нельзя, поэтому присылаю результат формы сюда.")
+                format!("Я не могу писать в <#{channel}>, поэтому присылаю результат формы сюда.")
             }
             (OutcomeText::FormNotOpened, En) => {
                 "Slack did not open the form, so type the arguments after the command instead.".to_owned()
             }
-            (OutcomeText::FormNotOpened, Ru) => {
-                "Slack не открыл форму, поэтому укажите аргументы прямо в команде.".to_owned()
-            }
+            (OutcomeText::FormNotOpened, Ru) => "Slack не открыл форму — укажите аргументы прямо в команде.".to_owned(),
             (OutcomeText::FormOutOfDate { invocation }, En) => {
                 format!("This form is out of date. Close it and run {invocation} again.")
             }
