@@ -12,7 +12,7 @@ pub mod handler;
 pub mod http_client;
 pub mod i18n;
 pub mod instances;
-pub mod messages;
+mod messages;
 pub mod metrics;
 pub mod outcome;
 mod routes;

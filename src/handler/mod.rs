@@ -1,7 +1,7 @@
 //! Transport-agnostic answers: each door (the HTTP route, Socket Mode)
 //! authenticates and decodes its input, then calls the same function here.
 
-pub mod form;
+mod form;
 mod interaction;
 mod language;
 mod slash_command;

@@ -24,7 +24,7 @@ pub const CALLBACK_ID: &str = "sendcontact";
 /// Slack may have 16 KiB; the form itself takes about 5 KiB in Russian. A
 /// menu whose entries would take more than this becomes a text field, where
 /// the same names can be typed.
-pub const MAX_MENU_BYTES: usize = 8 * 1024;
+const MAX_MENU_BYTES: usize = 8 * 1024;
 
 /// One input of the form. Its `id` is both the block_id and the action_id,
 /// so the submission and any error refer to it by the same name.
