@@ -1,6 +1,8 @@
 //! Everything that speaks Slack: the slash-command request
 //! (<https://docs.slack.dev/interactivity/implementing-slash-commands>), its
-//! signature, its text markup, and the replies. No GREEN-API types here.
+//! signature, its text markup, the replies and response_url; the form
+//! (modal) and its submission, Block Kit and its limits, and the Web API the
+//! bot token opens. No GREEN-API types here.
 
 pub mod blocks;
 pub mod form;
