@@ -231,8 +231,19 @@ fn log_outcome(job: &Job, result: &Result<IdMessage, GreenApiError>, delivery: &
 /// channel or the sender, as configured), the reason to the user alone on
 /// failure. `instance` names the instance where there is a choice of them.
 pub fn outcome_reply(job: &Job, result: &Result<IdMessage, GreenApiError>, instance: Option<&str>) -> Reply {
+    outcome_reply_seen_by(job, result, instance, job.visibility)
+}
+
+/// [`outcome_reply`] for readers other than the configured ones: a direct
+/// message, which only the sender reads, shows the card unmasked.
+pub(crate) fn outcome_reply_seen_by(
+    job: &Job,
+    result: &Result<IdMessage, GreenApiError>,
+    instance: Option<&str>,
+    visibility: ResponseType,
+) -> Reply {
     match result {
-        Ok(id) => messages::sent(job.language, job.sent(instance), id, job.visibility),
+        Ok(id) => messages::sent(job.language, job.sent(instance), id, visibility),
         Err(e) => messages::failed(job.language, job.sent(instance), e),
     }
 }

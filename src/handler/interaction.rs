@@ -19,12 +19,11 @@ use tracing::Instrument;
 use super::form::input_id;
 use super::language::language_for;
 use crate::command::{Field, Fields, SendContact};
-use crate::dispatch::{Job, Requester};
+use crate::dispatch::{Job, Requester, outcome_reply, outcome_reply_seen_by};
 use crate::green_api::{GreenApiError, IdMessage};
 use crate::i18n::modal::FieldError;
 use crate::i18n::outcome::OutcomeText;
 use crate::i18n::{Language, Localized};
-use crate::messages;
 use crate::outcome::Outcome;
 use crate::slack::blocks::{Block, MAX_TEXT_CHARS, Text, truncate};
 use crate::slack::modal::{CALLBACK_ID, Interaction, PayloadError, Submission, errors_response};
@@ -137,11 +136,7 @@ async fn post_outcome(
 ) -> bool {
     let deadline = Instant::now() + POST_BUDGET;
     let r = &job.requester;
-    let sent = job.sent(instance);
-    let reply = match result {
-        Ok(id) => messages::sent(job.language, sent, id, job.visibility),
-        Err(e) => messages::failed(job.language, sent, e),
-    };
+    let reply = outcome_reply(job, result, instance);
     let posted = match reply.response_type {
         ResponseType::InChannel => api.post_message(&r.channel_id, &reply.message(), deadline).await,
         ResponseType::Ephemeral => api.post_ephemeral(&r.channel_id, &r.user_id, &reply.message(), deadline).await,
@@ -178,11 +173,7 @@ async fn post_direct(
 ) -> Result<(), WebApiError> {
     let r = &job.requester;
     let channel = api.open_direct_message(&r.user_id, deadline).await?;
-    let sent = job.sent(instance);
-    let reply = match result {
-        Ok(id) => messages::sent(job.language, sent, id, ResponseType::Ephemeral),
-        Err(e) => messages::failed(job.language, sent, e),
-    };
+    let reply = outcome_reply_seen_by(job, result, instance, ResponseType::Ephemeral);
     let message = with_note(&reply, &OutcomeText::DirectMessageNote { channel: &r.channel_id }.localize(job.language));
     api.post_message(&channel, &message, deadline).await
 }
