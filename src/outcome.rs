@@ -1,10 +1,11 @@
 //! What a command came to, under one name for the log line (`outcome=`) and
 //! the metric label (`slack_sendcontact_commands_total{outcome=...}`), so a
 //! new outcome cannot be logged under one name and counted under another.
+//! A leaf: each GREEN-API error's outcome is said in `green_api::error`, so
+//! the client (which counts its calls in `metrics`) and this enum import in
+//! one direction only.
 
 use std::fmt;
-
-use crate::green_api::{GreenApiError, IdMessage};
 
 /// What the user got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,32 +86,6 @@ impl Outcome {
     /// Where in [`Self::ALL`] this outcome is.
     pub(crate) fn index(self) -> usize {
         self as usize
-    }
-
-    /// The outcome of a finished sendContact.
-    pub fn of(result: &Result<IdMessage, GreenApiError>) -> Self {
-        match result {
-            Ok(_) => Outcome::Sent,
-            Err(e) => e.into(),
-        }
-    }
-}
-
-impl From<&GreenApiError> for Outcome {
-    fn from(e: &GreenApiError) -> Self {
-        match e {
-            GreenApiError::Rejected { .. } => Outcome::Rejected,
-            GreenApiError::Unauthorized { .. } => Outcome::Unauthorized,
-            GreenApiError::RateLimited => Outcome::RateLimited,
-            GreenApiError::QuotaExceeded { .. } => Outcome::QuotaExceeded,
-            GreenApiError::ServerError { .. } => Outcome::ServerError,
-            GreenApiError::UnexpectedStatus { .. } => Outcome::UnexpectedStatus,
-            GreenApiError::Timeout { .. } => Outcome::Timeout,
-            GreenApiError::Unreachable { .. } => Outcome::Unreachable,
-            GreenApiError::ConnectionLost { .. } => Outcome::ConnectionLost,
-            GreenApiError::MalformedResponse { .. } => Outcome::MalformedResponse,
-            GreenApiError::Busy => Outcome::Busy,
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use super::wire::quota_detail;
+use super::wire::{IdMessage, quota_detail};
+use crate::outcome::Outcome;
 
 /// How much of an error body is quoted back to the user.
 pub(super) const MAX_REASON_CHARS: usize = 300;
@@ -96,6 +97,35 @@ impl GreenApiError {
                 | GreenApiError::ConnectionLost { .. }
                 | GreenApiError::MalformedResponse { .. }
         )
+    }
+}
+
+impl Outcome {
+    /// The outcome of a finished sendContact.
+    pub fn of(result: &Result<IdMessage, GreenApiError>) -> Self {
+        match result {
+            Ok(_) => Outcome::Sent,
+            Err(e) => e.into(),
+        }
+    }
+}
+
+/// Each error's name in the log and the metric label.
+impl From<&GreenApiError> for Outcome {
+    fn from(e: &GreenApiError) -> Self {
+        match e {
+            GreenApiError::Rejected { .. } => Outcome::Rejected,
+            GreenApiError::Unauthorized { .. } => Outcome::Unauthorized,
+            GreenApiError::RateLimited => Outcome::RateLimited,
+            GreenApiError::QuotaExceeded { .. } => Outcome::QuotaExceeded,
+            GreenApiError::ServerError { .. } => Outcome::ServerError,
+            GreenApiError::UnexpectedStatus { .. } => Outcome::UnexpectedStatus,
+            GreenApiError::Timeout { .. } => Outcome::Timeout,
+            GreenApiError::Unreachable { .. } => Outcome::Unreachable,
+            GreenApiError::ConnectionLost { .. } => Outcome::ConnectionLost,
+            GreenApiError::MalformedResponse { .. } => Outcome::MalformedResponse,
+            GreenApiError::Busy => Outcome::Busy,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use super::language::language_for;
 use crate::command::{Command, CommandError};
 use crate::dispatch::{Job, Requester};
 use crate::i18n::command::Usage;
+use crate::i18n::command::capitalise;
 use crate::i18n::outcome::OutcomeText;
 use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
@@ -49,6 +50,18 @@ impl ArgumentsError {
         match self {
             ArgumentsError::Command(e) => e.max_instance(),
             ArgumentsError::Text(_) => None,
+        }
+    }
+}
+
+/// The reason in the user's words: no text of its own, its parts' texts
+/// (in `i18n::command`) as sentences. Here rather than in the catalogue so
+/// that the catalogue does not import the handler that uses it.
+impl Localized for ArgumentsError {
+    fn localize(&self, language: Language) -> String {
+        match self {
+            ArgumentsError::Text(e) => format!("{}.", capitalise(&e.localize(language))),
+            ArgumentsError::Command(e) => e.localize(language),
         }
     }
 }

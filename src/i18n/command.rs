@@ -3,7 +3,6 @@
 use super::{Language, Localized, ru_plural};
 use crate::command::CommandError;
 use crate::domain::{ChatIdError, ContactTextError, MaxContactError, PhoneNumberError};
-use crate::handler::ArgumentsError;
 use crate::slack::text::TextError;
 
 /// How to call the command. `invocation` is how the user started it
@@ -82,17 +81,6 @@ impl Localized for CommandError {
             }
             (CommandError::Max { given, reason, .. }, En) => format!("contact `{given}` {}.", reason.localize(En)),
             (CommandError::Max { given, reason, .. }, Ru) => format!("Контакт `{given}`: {}.", reason.localize(Ru)),
-        }
-    }
-}
-
-/// A slash command's text that did not split into words, or whose words
-/// are not a command.
-impl Localized for ArgumentsError {
-    fn localize(&self, language: Language) -> String {
-        match self {
-            ArgumentsError::Text(e) => format!("{}.", capitalise(&e.localize(language))),
-            ArgumentsError::Command(e) => e.localize(language),
         }
     }
 }
@@ -205,6 +193,7 @@ pub(crate) fn capitalise(text: &str) -> String {
 
 #[cfg(test)]
 pub(super) fn samples() -> Vec<Box<dyn Localized>> {
+    use crate::handler::ArgumentsError;
     let given = || "x1".to_owned();
     let text_errors = [ContactTextError::Empty, ContactTextError::TooLong(300), ContactTextError::ControlCharacter(7)];
     let mut all: Vec<Box<dyn Localized>> = vec![
