@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::allowlist::Allowlist;
 use std::collections::BTreeMap;
 
-use crate::green_api::{ApiToken, GreenApiSettings, IdInstance};
+use crate::green_api::{ApiToken, GreenApiSettings, IdInstance, parse_api_url};
 use crate::i18n::ReplyLanguage;
 use crate::instances::{Defaults, InstancesConfig, parse_file};
 use crate::slack::reply::ResponseType;
@@ -506,21 +506,6 @@ fn slack_api_url(raw: &RawEnv, problems: &mut Problems) -> Option<url::Url> {
         url.set_path(&path);
     }
     Some(url)
-}
-
-pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
-    let shown = value.chars().take(80).collect::<String>();
-    let mut url = url::Url::parse(value).map_err(|e| format!("='{shown}' is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        return Err(format!("='{shown}' must be an https:// URL such as https://4100.api.green-api.com"));
-    }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(format!("='{shown}' must be the bare apiUrl, without query, fragment or credentials"));
-    }
-    // The method path is appended to it, so a trailing slash would double.
-    let path = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&path);
-    Ok(url)
 }
 
 fn log_format(raw: &RawEnv, problems: &mut Problems) -> LogFormat {

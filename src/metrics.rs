@@ -169,10 +169,14 @@ pub struct Metrics {
     socket_mode: OnceLock<SocketModeMetrics>,
 }
 
+/// The name the one-instance form (GREEN_API_* variables) gives its
+/// instance. Here rather than in `instances`, which imports this module.
+pub const DEFAULT_INSTANCE_NAME: &str = "default";
+
 /// One instance, called `default`: the GREEN_API_* form.
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new(&[crate::instances::DEFAULT_INSTANCE_NAME])
+        Self::new(&[DEFAULT_INSTANCE_NAME])
     }
 }
 

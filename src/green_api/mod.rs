@@ -17,6 +17,7 @@ pub use error::GreenApiError;
 pub use instance::{InstanceType, state_advice};
 pub use max::max_send_contact_body;
 use rate_limit::RateLimiter;
+pub(crate) use settings::parse_api_url;
 pub use settings::{ApiToken, GreenApiSettings, IdInstance};
 pub use wire::{IdMessage, send_contact_body};
 

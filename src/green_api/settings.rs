@@ -7,6 +7,23 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+/// GREEN_API_URL, or an instance's `url` in SENDCONTACT_CONFIG: the bare
+/// apiUrl of the console; the error completes "GREEN_API_URL…".
+pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
+    let shown = value.chars().take(80).collect::<String>();
+    let mut url = url::Url::parse(value).map_err(|e| format!("='{shown}' is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(format!("='{shown}' must be an https:// URL such as https://4100.api.green-api.com"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("='{shown}' must be the bare apiUrl, without query, fragment or credentials"));
+    }
+    // The method path is appended to it, so a trailing slash would double.
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
 /// What GREEN-API needs: every subcommand reads this.
 #[derive(Debug, Clone)]
 pub struct GreenApiSettings {

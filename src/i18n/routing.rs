@@ -6,6 +6,14 @@ use super::{Language, Localized};
 use crate::domain::{ChatId, ChatIdError, MaxContactError};
 use crate::instances::{InstanceId, Kind, Registry, RouteError};
 
+/// English, for logs and the terminal, without the full stop the catalogue
+/// ends it with.
+impl std::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.localize(Language::En).trim_end_matches('.'))
+    }
+}
+
 /// Each refusal says which instances could take the chat and how to choose.
 impl Localized for RouteError {
     fn localize(&self, language: Language) -> String {

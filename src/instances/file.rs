@@ -20,8 +20,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::{AliasSettings, InstanceSettings, InstancesConfig, Kind, is_alias_name, is_instance_name};
-use crate::config::parse_api_url;
 use crate::domain::ChatId;
+use crate::green_api::parse_api_url;
 use crate::green_api::{ApiToken, GreenApiSettings, IdInstance};
 
 /// What an instance gets when the file does not say: GREEN_API_TIMEOUT_MS and

@@ -117,8 +117,9 @@ pub struct InstancesConfig {
     pub aliases: Vec<AliasSettings>,
 }
 
-/// The name the one-instance form (GREEN_API_* variables) gives its instance.
-pub const DEFAULT_INSTANCE_NAME: &str = "default";
+/// The name the one-instance form (GREEN_API_* variables) gives its
+/// instance; metrics label it so before any configuration is read.
+pub use crate::metrics::DEFAULT_INSTANCE_NAME;
 
 impl InstancesConfig {
     /// The one-instance form: the GREEN_API_* variables.

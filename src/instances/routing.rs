@@ -5,11 +5,8 @@
 //! to choose, and nothing is sent.
 
 use super::Kind;
-use std::fmt;
-
 use super::registry::{InstanceId, Registry};
 use crate::domain::{ChatId, ChatIdError};
-use crate::i18n::{Language, Localized};
 
 /// Where a command goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,14 +56,6 @@ pub enum RouteError {
     Ambiguous { chat_id: ChatId, candidates: Vec<String> },
     /// No instance's messenger has chats of this form.
     NoInstanceTakes { chat_id: ChatId, instances: Vec<(String, Kind)> },
-}
-
-/// English, for logs and the terminal; the catalogue (`i18n::routing`)
-/// writes it in every language, ending with a full stop.
-impl fmt::Display for RouteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.localize(Language::En).trim_end_matches('.'))
-    }
 }
 
 impl RouteError {
@@ -172,6 +161,7 @@ fn shorten(given: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{Language, Localized};
     use crate::instances::file::tests_support::{EXAMPLE, defaults, env, example};
     use crate::instances::{InstancesConfig, parse_file};
     use proptest::prelude::*;
