@@ -89,7 +89,7 @@ impl Localized for OutcomeText<'_> {
                 "Что-то пошло не так внутри бота: возможно, контакт не отправлен.".to_owned()
             }
             (OutcomeText::DirectMessageNote { channel }, En) => {
-                format!("I may not post in <#{channel}>, so here is the result of your form.")
+                format!("I can't post in <#{channel}>, so here is the result of your form.")
             }
             (OutcomeText::DirectMessageNote { channel }, Ru) => {
                 format!("Я не могу писать в <#{channel}>, поэтому присылаю результат формы сюда.")
