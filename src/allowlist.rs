@@ -1,16 +1,16 @@
 //! Who may use the command: optional allowlists of Slack team, user and
 //! channel ids. An empty list lets everyone through.
 
-/// Which list refused a command; `Display` is the reply the user reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Which list refused a command. `Display` is the reply in English, from
+/// the catalogue (`i18n::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("This workspace is not allowed to use this command. Ask your Slack admin to add it.")]
     Team,
-    #[error("You are not allowed to use this command. Ask your Slack admin to add you.")]
     User,
-    #[error("This command cannot be used in this channel. Try it in a channel your admin has allowed.")]
     Channel,
 }
+
+impl std::error::Error for Refusal {}
 
 impl Refusal {
     /// A short stable name for logs.

@@ -10,8 +10,6 @@
 //! words (the slash command with `slack::text::split_words`, the terminal
 //! as the shell split them), so the grammar knows nothing about Slack.
 
-use std::fmt;
-
 use crate::domain::{
     Card, ChatId, Contact, ContactText, ContactTextError, MaxContact, MaxContactError, PhoneNumber, PhoneNumberError,
 };
@@ -36,42 +34,32 @@ pub struct SendContact {
     pub chat_alias: Option<String>,
 }
 
-/// Why the arguments were refused. `Display` names the argument and says what
-/// to change; it is shown to the user as is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the arguments were refused. `Display` names the argument and says
+/// what to change, in English and without a full stop; its words live in the
+/// catalogue (`i18n::command`), next to the Russian.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError {
-    #[error("<{0}> is missing")]
+    /// The argument's name as the usage spells it (`firstName`).
     Missing(&'static str),
     /// The chat did not lead to one instance.
-    #[error("{0}")]
     Route(RouteError),
-    #[error("phone `{given}` {reason}")]
-    Phone { given: String, reason: PhoneNumberError },
-    #[error("firstName {0}")]
+    /// `given` is the argument as typed, shortened.
+    Phone {
+        given: String,
+        reason: PhoneNumberError,
+    },
     FirstName(ContactTextError),
-    #[error("lastName {0}")]
     LastName(ContactTextError),
-    #[error("company {0}")]
     Company(ContactTextError),
     /// The words after the chat do not name a MAX contact.
-    #[error("{}", MaxProblem { given, reason })]
-    Max { instance: String, given: String, reason: MaxContactError },
+    Max {
+        instance: String,
+        given: String,
+        reason: MaxContactError,
+    },
 }
 
-struct MaxProblem<'a> {
-    given: &'a str,
-    reason: &'a MaxContactError,
-}
-
-impl fmt::Display for MaxProblem<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.reason {
-            MaxContactError::Missing => f.write_str("<contact> is missing"),
-            MaxContactError::Names => write!(f, "names {}", self.reason),
-            reason => write!(f, "contact `{}` {reason}", self.given),
-        }
-    }
-}
+impl std::error::Error for CommandError {}
 
 impl CommandError {
     /// A short stable name for logs, which must not hold the arguments.

@@ -7,18 +7,19 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ChatId(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a chat id was refused. `Display` is the English reason from the
+/// catalogue (`i18n::command`); it completes a sentence that names the
+/// argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatIdError {
-    #[error("is empty")]
     Empty,
-    #[error(
-        "is not a chat id: use a Telegram/MAX chat id such as 10000000 (groups: -10000000000000) \
-         or a WhatsApp id such as 79876543210@c.us, 120363043968066561@g.us or 123456789@lid"
-    )]
+    /// None of the forms GREEN-API accepts.
     Unrecognised,
-    #[error("has {0} digits: a chat id has at most 20")]
+    /// More digits than any chat id has.
     TooLong(usize),
 }
+
+impl std::error::Error for ChatIdError {}
 
 const MAX_DIGITS: usize = 20;
 

@@ -12,15 +12,19 @@ pub const MAX_TEXT_CHARS: usize = 256;
 #[derive(Clone, PartialEq, Eq)]
 pub struct ContactText(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a name or company was refused. `Display` is the English reason from
+/// the catalogue (`i18n::command`); it completes a sentence that names the
+/// argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContactTextError {
-    #[error("is empty")]
     Empty,
-    #[error("has {0} characters: at most 256 are allowed")]
+    /// Its length in characters, over [`MAX_TEXT_CHARS`].
     TooLong(usize),
-    #[error("contains a control character (U+{0:04X}): remove it and try again")]
+    /// The code point of the first control character.
     ControlCharacter(u32),
 }
+
+impl std::error::Error for ContactTextError {}
 
 impl ContactText {
     /// `Ok(None)` for an empty value, which optional fields simply omit.

@@ -13,24 +13,23 @@ use super::{ChatId, PhoneNumber, PhoneNumberError};
 #[derive(Clone, PartialEq, Eq)]
 pub struct MaxContact(ChatId);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the words after a MAX chat are not a contact. `Display` is the
+/// English reason from the catalogue (`i18n::routing`); it completes
+/// "contact `x` …".
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaxContactError {
-    #[error("is missing")]
     Missing,
-    #[error("is a group: a contact is a person, whose MAX chat id is a positive number such as 10000000")]
+    /// A group's chat id (negative): a contact is a person.
     Group,
-    #[error(
-        "is not a MAX chat id or a phone number: write the contact's chat id, such as 10000000, or their phone \
-         with a +, such as +79876543210"
-    )]
+    /// Neither a MAX chat id nor a phone number.
     Unrecognised,
-    #[error("is not a phone number: it {0}")]
+    /// Typed as a phone number, but not a valid one.
     Phone(PhoneNumberError),
-    #[error(
-        "are not sent on MAX: the card shows the contact's own MAX profile. Leave out everything after the contact"
-    )]
+    /// Names follow the contact; MAX takes none.
     Names,
 }
+
+impl std::error::Error for MaxContactError {}
 
 impl MaxContactError {
     /// A short stable name for logs, which must not hold the arguments.

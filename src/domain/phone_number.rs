@@ -8,20 +8,21 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(u64);
 
-/// Why a phone number was refused; `Display` is the sentence the user reads.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a phone number was refused. `Display` is the English reason from the
+/// catalogue (`i18n::command`); it completes a sentence that names the
+/// argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhoneNumberError {
-    #[error("is empty")]
     Empty,
-    #[error("contains `{0}`: use only digits, optionally with + ( ) - . and spaces")]
+    /// A character other than digits and `+ ( ) - .` and spaces.
     BadCharacter(char),
-    #[error("has {0} digits: a phone number has 7 to 15 digits, country code included")]
+    /// How many digits it has, outside 7 to 15.
     BadLength(usize),
-    #[error(
-        "starts with 0: write it in international format with the country code, e.g. 79876543210 or +44 20 7946 0958"
-    )]
+    /// A national number: the country code is missing.
     LeadingZero,
 }
+
+impl std::error::Error for PhoneNumberError {}
 
 impl PhoneNumber {
     pub const MIN_DIGITS: usize = 7;

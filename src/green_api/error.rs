@@ -7,71 +7,52 @@ use crate::outcome::Outcome;
 pub(super) const MAX_REASON_CHARS: usize = 300;
 
 /// Every way a sendContact call can fail. `Display` is the message the user
-/// reads: what happened and what to do, in plain words, never the token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// reads in English (its words live in the catalogue, `i18n::green_api`,
+/// next to the Russian): what happened and what to do, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GreenApiError {
-    #[error("GREEN-API refused the contact: {reason}. Nothing was sent; check the chat id and the phone number.")]
-    Rejected { reason: String },
-
-    #[error(
-        "GREEN-API did not accept this bot's credentials (HTTP {status}). Nothing was sent; ask your admin to \
-         check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE (or the instance in \
-         SENDCONTACT_CONFIG)."
-    )]
-    Unauthorized { status: u16 },
-
-    #[error(
-        "GREEN-API kept answering \"too many requests\" until the time for this command ran out. \
-         Nothing was sent; try again in a minute."
-    )]
+    /// 400, with GREEN-API's reason on one line.
+    Rejected {
+        reason: String,
+    },
+    /// 401/403: the credentials or the URL are wrong.
+    Unauthorized {
+        status: u16,
+    },
+    /// 429 until the time for the call ran out.
     RateLimited,
-
-    #[error(
-        "The GREEN-API plan's quota is used up{}. Nothing was sent; ask your admin to upgrade the plan or wait \
-         for the monthly reset.",
-        detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-    )]
-    QuotaExceeded { detail: Option<String> },
-
-    #[error(
-        "GREEN-API had an internal problem (HTTP {status}). The contact may or may not have been sent: \
-         check the chat before trying again."
-    )]
-    ServerError { status: u16 },
-
-    #[error(
-        "GREEN-API answered HTTP {status}, which this bot does not expect. Nothing was sent; ask your admin to \
-         check GREEN_API_URL."
-    )]
-    UnexpectedStatus { status: u16 },
-
-    #[error(
-        "GREEN-API did not answer within {} s. The outcome is unknown: the contact may still arrive, so check the \
-         chat before sending it again.",
-        after.as_secs_f32()
-    )]
-    Timeout { after: Duration },
-
-    #[error(
-        "Could not connect to GREEN-API ({cause}). Nothing was sent; try again later, and tell your admin if it goes on."
-    )]
-    Unreachable { cause: String },
-
-    #[error(
-        "The connection to GREEN-API broke before it answered ({cause}). The contact may or may not have been \
-         sent: check the chat before trying again."
-    )]
-    ConnectionLost { cause: String },
-
-    #[error(
-        "GREEN-API answered without a message id ({detail}). The contact may or may not have been sent: check \
-         the chat before trying again."
-    )]
-    MalformedResponse { detail: String },
-
-    #[error("Too many contacts are being sent right now. Nothing was sent; try again in a few seconds.")]
+    /// 466: the plan's quota is used up.
+    QuotaExceeded {
+        detail: Option<String>,
+    },
+    /// 499 or 5xx: the message may have been queued.
+    ServerError {
+        status: u16,
+    },
+    UnexpectedStatus {
+        status: u16,
+    },
+    /// No answer in time: the message may have been queued.
+    Timeout {
+        after: Duration,
+    },
+    /// No connection: nothing was sent.
+    Unreachable {
+        cause: String,
+    },
+    /// The connection broke after the request went out.
+    ConnectionLost {
+        cause: String,
+    },
+    /// A 200 without an idMessage.
+    MalformedResponse {
+        detail: String,
+    },
+    /// This process's own rate ceiling left no slot in time.
     Busy,
 }
+
+impl std::error::Error for GreenApiError {}
 
 impl GreenApiError {
     /// The error a non-200 answer stands for: the one status table for

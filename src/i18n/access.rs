@@ -3,6 +3,8 @@
 use super::{Language, Localized};
 use crate::allowlist::Refusal;
 
+display_in_english!(Refusal);
+
 impl Localized for Refusal {
     fn localize(&self, language: Language) -> String {
         use Language::{En, Ru};

@@ -1,4 +1,9 @@
 //! The command's usage and why its arguments were refused.
+//!
+//! The errors' `Display` (logs, the terminal) is their English text here:
+//! one source for the words, whoever reads them.
+
+use std::fmt;
 
 use super::{Language, Localized, ru_plural};
 use crate::command::CommandError;
@@ -47,41 +52,53 @@ impl Localized for Usage<'_> {
 }
 
 /// The sentence a user reads when the arguments are refused, ending with a
-/// full stop.
+/// full stop (a routing refusal brings its own).
 impl Localized for CommandError {
     fn localize(&self, language: Language) -> String {
-        use Language::{En, Ru};
-        match (self, language) {
-            (CommandError::Missing(name), En) => format!("<{name}> is missing."),
-            (CommandError::Missing(name), Ru) => format!("Не хватает аргумента <{}>.", argument_ru(name)),
-            (CommandError::Route(e), language) => e.localize(language),
-            (CommandError::Phone { given, reason }, En) => format!("phone `{given}` {}.", reason.localize(En)),
-            (CommandError::Phone { reason: PhoneNumberError::Empty, .. }, Ru) => "Телефон не указан.".to_owned(),
-            (CommandError::Phone { given, reason }, Ru) => format!("Телефон `{given}`: {}.", reason.localize(Ru)),
-            (CommandError::FirstName(reason), En) => format!("firstName {}.", reason.localize(En)),
-            (CommandError::FirstName(ContactTextError::Empty), Ru) => "Имя не может быть пустым.".to_owned(),
-            (CommandError::FirstName(reason), Ru) => format!("Имя: {}.", reason.localize(Ru)),
-            (CommandError::LastName(reason), En) => format!("lastName {}.", reason.localize(En)),
-            (CommandError::LastName(ContactTextError::Empty), Ru) => "Фамилия не может быть пустой.".to_owned(),
-            (CommandError::LastName(reason), Ru) => format!("Фамилия: {}.", reason.localize(Ru)),
-            (CommandError::Company(reason), En) => format!("company {}.", reason.localize(En)),
-            (CommandError::Company(ContactTextError::Empty), Ru) => {
-                "Название компании не может быть пустым.".to_owned()
-            }
-            (CommandError::Company(reason), Ru) => format!("Компания: {}.", reason.localize(Ru)),
-            (CommandError::Max { reason: MaxContactError::Missing, .. }, En) => "<contact> is missing.".to_owned(),
-            (CommandError::Max { reason: MaxContactError::Missing, .. }, Ru) => {
-                "Не хватает аргумента <контакт>.".to_owned()
-            }
-            (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, En) => {
-                format!("names {}.", reason.localize(En))
-            }
-            (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, Ru) => {
-                format!("Имена {}.", reason.localize(Ru))
-            }
-            (CommandError::Max { given, reason, .. }, En) => format!("contact `{given}` {}.", reason.localize(En)),
-            (CommandError::Max { given, reason, .. }, Ru) => format!("Контакт `{given}`: {}.", reason.localize(Ru)),
+        match self {
+            CommandError::Route(e) => e.localize(language),
+            other => format!("{}.", clause(other, language)),
         }
+    }
+}
+
+/// English, without the full stop: the terminal and the logs add their own
+/// punctuation.
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&clause(self, Language::En))
+    }
+}
+
+/// The refusal as a sentence without its full stop.
+fn clause(error: &CommandError, language: Language) -> String {
+    use Language::{En, Ru};
+    match (error, language) {
+        (CommandError::Missing(name), En) => format!("<{name}> is missing"),
+        (CommandError::Missing(name), Ru) => format!("Не хватает аргумента <{}>", argument_ru(name)),
+        (CommandError::Route(e), language) => e.localize(language).trim_end_matches('.').to_owned(),
+        (CommandError::Phone { given, reason }, En) => format!("phone `{given}` {}", reason.localize(En)),
+        (CommandError::Phone { reason: PhoneNumberError::Empty, .. }, Ru) => "Телефон не указан".to_owned(),
+        (CommandError::Phone { given, reason }, Ru) => format!("Телефон `{given}`: {}", reason.localize(Ru)),
+        (CommandError::FirstName(reason), En) => format!("firstName {}", reason.localize(En)),
+        (CommandError::FirstName(ContactTextError::Empty), Ru) => "Имя не может быть пустым".to_owned(),
+        (CommandError::FirstName(reason), Ru) => format!("Имя: {}", reason.localize(Ru)),
+        (CommandError::LastName(reason), En) => format!("lastName {}", reason.localize(En)),
+        (CommandError::LastName(ContactTextError::Empty), Ru) => "Фамилия не может быть пустой".to_owned(),
+        (CommandError::LastName(reason), Ru) => format!("Фамилия: {}", reason.localize(Ru)),
+        (CommandError::Company(reason), En) => format!("company {}", reason.localize(En)),
+        (CommandError::Company(ContactTextError::Empty), Ru) => "Название компании не может быть пустым".to_owned(),
+        (CommandError::Company(reason), Ru) => format!("Компания: {}", reason.localize(Ru)),
+        (CommandError::Max { reason: MaxContactError::Missing, .. }, En) => "<contact> is missing".to_owned(),
+        (CommandError::Max { reason: MaxContactError::Missing, .. }, Ru) => "Не хватает аргумента <контакт>".to_owned(),
+        (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, En) => {
+            format!("names {}", reason.localize(En))
+        }
+        (CommandError::Max { reason: reason @ MaxContactError::Names, .. }, Ru) => {
+            format!("Имена {}", reason.localize(Ru))
+        }
+        (CommandError::Max { given, reason, .. }, En) => format!("contact `{given}` {}", reason.localize(En)),
+        (CommandError::Max { given, reason, .. }, Ru) => format!("Контакт `{given}`: {}", reason.localize(Ru)),
     }
 }
 
@@ -181,6 +198,9 @@ impl Localized for ContactTextError {
         }
     }
 }
+
+// The reasons' English completes a sentence that names the argument.
+display_in_english!(TextError, ChatIdError, PhoneNumberError, ContactTextError);
 
 /// The first letter in upper case: reasons are written to follow a name.
 pub(crate) fn capitalise(text: &str) -> String {

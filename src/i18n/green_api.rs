@@ -5,6 +5,8 @@ use std::time::Duration;
 use super::{Language, Localized};
 use crate::green_api::GreenApiError;
 
+display_in_english!(GreenApiError);
+
 impl Localized for GreenApiError {
     fn localize(&self, language: Language) -> String {
         use GreenApiError as E;

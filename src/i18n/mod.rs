@@ -9,14 +9,27 @@
 //! the two differ and are written in the right alphabet.
 //!
 //! Logs, metrics and the terminal stay in English: they use the types'
-//! `Display`, not this catalogue.
+//! `Display`, which for a user's text is this catalogue's English.
 //!
 //! To add texts: put them in the file of their area (or a new `<area>.rs`
 //! declared below), as an enum of messages, or on the error type the core
 //! already has, with `impl Localized` matching on `(message, language)`;
 //! add a `samples()` listing every message and include it in the test
-//! below. An English text that is also some type's `Display` is tested to
-//! be the same words.
+//! below. A type whose `Display` is a user's text (an error the logs and the
+//! terminal show too) takes it from here with `display_in_english!`, so
+//! the English words have one source.
+
+/// `Display` as the catalogue's English text, for types the logs and the
+/// terminal show as they are. Defined before the area modules that use it.
+macro_rules! display_in_english {
+    ($($message:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $message {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::i18n::Localized::localize(self, $crate::i18n::Language::En))
+            }
+        }
+    )*};
+}
 
 pub mod access;
 pub mod card;

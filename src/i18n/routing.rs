@@ -89,6 +89,8 @@ impl Localized for RouteError {
     }
 }
 
+display_in_english!(MaxContactError);
+
 /// The reasons complete "contact `x` …" / "Контакт `x`: …".
 impl Localized for MaxContactError {
     fn localize(&self, language: Language) -> String {

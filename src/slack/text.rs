@@ -23,11 +23,15 @@ const QUOTES: &[(char, &[char])] = &[
     ('«', &['»']),
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a text did not split into words. `Display` is the English reason
+/// from the catalogue (`i18n::command`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextError {
-    #[error("the quote {quote} before `{context}` is never closed: add the closing quote, or remove it")]
+    /// `context` is the start of the quoted text, shortened.
     UnclosedQuote { quote: char, context: String },
 }
+
+impl std::error::Error for TextError {}
 
 /// One character of the text, and whether it was typed as is (`raw`) or came
 /// out of an entity or a link. Only raw characters separate words or quote.
