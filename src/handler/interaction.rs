@@ -174,7 +174,9 @@ async fn post_direct(
     let r = &job.requester;
     let channel = api.open_direct_message(&r.user_id, deadline).await?;
     let reply = outcome_reply_seen_by(job, result, instance, ResponseType::Ephemeral);
-    let message = with_note(&reply, &OutcomeText::DirectMessageNote { channel: &r.channel_id }.localize(job.language));
+    // A direct conversation's id (`D…`) makes no `<#…>` link.
+    let opened_in = Some(r.channel_id.as_str()).filter(|c| !c.starts_with('D'));
+    let message = with_note(&reply, &OutcomeText::DirectMessageNote { channel: opened_in }.localize(job.language));
     api.post_message(&channel, &message, deadline).await
 }
 

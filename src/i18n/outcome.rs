@@ -24,8 +24,9 @@ pub enum OutcomeText<'a> {
     /// The send task ended without an outcome (a bug).
     InternalError,
     /// Opens a direct message when the bot may not post where the form was
-    /// opened; `channel` is a Slack channel id.
-    DirectMessageNote { channel: &'a str },
+    /// opened: `channel` is that channel's id, `None` when it was a direct
+    /// conversation (with someone else), which a `<#…>` link cannot name.
+    DirectMessageNote { channel: Option<&'a str> },
     /// Slack would not open the form; the usage follows.
     FormNotOpened,
     /// A submitted form whose hidden context cannot be read.
@@ -88,11 +89,17 @@ impl Localized for OutcomeText<'_> {
             (OutcomeText::InternalError, Ru) => {
                 "Что-то пошло не так внутри бота: возможно, контакт не отправлен.".to_owned()
             }
-            (OutcomeText::DirectMessageNote { channel }, En) => {
+            (OutcomeText::DirectMessageNote { channel: Some(channel) }, En) => {
                 format!("I can't post in <#{channel}>, so here is the result of your form.")
             }
-            (OutcomeText::DirectMessageNote { channel }, Ru) => {
+            (OutcomeText::DirectMessageNote { channel: Some(channel) }, Ru) => {
                 format!("Я не могу писать в <#{channel}>, поэтому присылаю результат формы сюда.")
+            }
+            (OutcomeText::DirectMessageNote { channel: None }, En) => {
+                "I can't post in the conversation where you opened the form, so here is its result.".to_owned()
+            }
+            (OutcomeText::DirectMessageNote { channel: None }, Ru) => {
+                "Я не могу писать в переписку, где вы открыли форму, поэтому присылаю результат сюда.".to_owned()
             }
             (OutcomeText::FormNotOpened, En) => {
                 "Slack did not open the form, so type the arguments after the command instead.".to_owned()
@@ -119,7 +126,8 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
         OutcomeText::Sending { name, chat, reply_follows: true },
         OutcomeText::Sending { name, chat, reply_follows: false },
         OutcomeText::InternalError,
-        OutcomeText::DirectMessageNote { channel: "C1" },
+        OutcomeText::DirectMessageNote { channel: Some("C1") },
+        OutcomeText::DirectMessageNote { channel: None },
         OutcomeText::FormNotOpened,
         OutcomeText::FormOutOfDate { invocation: "/sendcontact" },
     ];

@@ -264,6 +264,40 @@ async fn where_the_bot_may_not_post_the_outcome_goes_to_the_users_direct_message
     assert!(text.contains(&format!("<#{CHANNEL}>")) && text.contains("DM1"), "{text}");
 }
 
+/// A form opened in someone else's direct conversation: the bot is not in
+/// it, and the note does not try to link it as a channel.
+#[tokio::test]
+async fn a_form_from_another_direct_conversation_is_answered_in_the_apps_own() {
+    let app = spawn_app_with_bot(|_| {}).await;
+    send_contact().respond_with(id_message("DM2")).expect(1).mount(&app.green_api).await;
+    web_api("chat.postMessage")
+        .and(body_partial_json(json!({"channel": "D0OTHERDM"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "channel_not_found"})))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+    web_api("conversations.open")
+        .respond_with(slack_ok(json!({"channel": {"id": "D024BE91L"}})))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+    web_api("chat.postMessage")
+        .and(body_partial_json(json!({"channel": "D024BE91L"})))
+        .respond_with(slack_ok(json!({})))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+
+    let metadata = json!({"c": "D0OTHERDM", "l": "en", "i": "/sendcontact"}).to_string();
+    empty_200(app.post_interaction(&submission(&valid_values(), &metadata)).await).await;
+
+    let posts = app.wait_for_web_api_calls("chat.postMessage", 2).await;
+    let direct = posts.iter().find(|p| p["channel"] == "D024BE91L").expect("a direct message");
+    assert_eq!(check_message(direct), Ok(()), "{direct}");
+    let text = direct["text"].as_str().unwrap();
+    assert!(!text.contains("<#") && text.contains("where you opened the form") && text.contains("DM2"), "{text}");
+}
+
 #[tokio::test]
 async fn a_rate_limited_post_is_repeated_after_retry_after() {
     let app = spawn_app_with_bot(|_| {}).await;
