@@ -266,19 +266,19 @@ impl SendContact {
 
 /// The rules of each argument, shared by the typed command and the form.
 /// (The chat is routed: see `instances::route`.)
-pub fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
+fn parse_phone(given: &str) -> Result<PhoneNumber, CommandError> {
     PhoneNumber::parse(given).map_err(|reason| CommandError::Phone { given: shorten(given), reason })
 }
 
-pub fn parse_first_name(given: &str) -> Result<ContactText, CommandError> {
+fn parse_first_name(given: &str) -> Result<ContactText, CommandError> {
     ContactText::parse(given).map_err(CommandError::FirstName)
 }
 
-pub fn parse_last_name(given: &str) -> Result<Option<ContactText>, CommandError> {
+fn parse_last_name(given: &str) -> Result<Option<ContactText>, CommandError> {
     ContactText::parse_optional(given).map_err(CommandError::LastName)
 }
 
-pub fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
+fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
     ContactText::parse_optional(given).map_err(CommandError::Company)
 }
 
