@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The edge: what starts, wires and serves the process, and the doors.
-const EDGE: &[&str] = &["main", "cli", "startup", "config", "routes", "handler", "state"];
+const EDGE: &[&str] = &["main", "cli", "startup", "config", "routes", "socket_mode", "handler", "state"];
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
