@@ -172,9 +172,11 @@ struct RawEnv {
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
-/// Slack shows `operation_timeout` after 3 s; the budget must leave room for
-/// the reply to travel back.
-pub const MAX_ACK_BUDGET_MS: u64 = 2900;
+/// Slack shows `operation_timeout` 3 s after it sent the command, and that
+/// clock starts before ours: the request has to reach us, and the reply has to
+/// travel back (TLS, proxies, a congested link). 500 ms of margin keeps an
+/// inline answer from arriving after Slack gave up, when it is lost for good.
+pub const MAX_ACK_BUDGET_MS: u64 = 2500;
 
 /// The process environment merged over `.env` from the working directory: a
 /// variable set in the real environment wins.
@@ -242,7 +244,9 @@ impl FromEnv for ServeConfig {
             "SLACK_ACK_BUDGET_MS",
             raw.slack_ack_budget_ms.as_deref(),
             2500,
-            "must be a whole number of milliseconds from 0 to 2900 (Slack gives up after 3000)",
+            "must be a whole number of milliseconds from 0 to 2500: Slack gives up 3000 ms after sending the command, \
+             and the last 500 ms are kept for the request and the answer to travel, so that an answer is never \
+             lost after the acknowledgement",
             |v| v.parse::<u64>().ok().filter(|ms| *ms <= MAX_ACK_BUDGET_MS),
         );
         let response_url_hosts = list(
@@ -838,6 +842,22 @@ mod tests {
         }
         assert_eq!(err.problems.len(), 11, "{message}");
         assert!(!message.contains("has space"), "{message}");
+    }
+
+    #[test]
+    fn the_ack_budget_is_capped_at_2500_ms_with_the_reason() {
+        let budget = |value: &str| {
+            let mut vars = minimal();
+            vars.push(("SLACK_ACK_BUDGET_MS", value));
+            ServeConfig::from_vars(vars).map(|c| c.ack_budget.as_millis()).map_err(|e| e.to_string())
+        };
+        for (value, expected) in [("0", 0), ("100", 100), ("2500", 2500), (" 2500 ", 2500), ("", 2500)] {
+            assert_eq!(budget(value), Ok(expected), "{value:?}");
+        }
+        for bad in ["2501", "2900", "3000", "-1", "2.5s"] {
+            let err = budget(bad).unwrap_err();
+            assert!(err.contains("from 0 to 2500") && err.contains("Slack gives up 3000 ms"), "{bad}: {err}");
+        }
     }
 
     #[test]

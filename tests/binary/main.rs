@@ -2,6 +2,7 @@
 
 mod admin;
 mod dotenv;
+mod hardening;
 mod healthcheck;
 mod instances;
 mod process;

@@ -1,0 +1,26 @@
+//! Configuration that fails closed, signals that are obeyed, and a log that
+//! believes only what it can check: issue 14, through the real binary.
+
+use crate::process::*;
+
+async fn run(args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
+    run_in(&scratch_dir(), args, vars).await
+}
+
+fn serve_vars(green_api_url: &str) -> Vec<(&'static str, String)> {
+    let mut vars = green_api_vars(green_api_url);
+    vars.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()));
+    vars.push(("HOST", "127.0.0.1".to_owned()));
+    vars.push(("PORT", "0".to_owned()));
+    vars
+}
+
+#[tokio::test]
+async fn an_ack_budget_above_2500_ms_is_refused_at_start_with_the_reason() {
+    let mut vars = serve_vars("http://127.0.0.1:9");
+    vars.push(("SLACK_ACK_BUDGET_MS", "2900".to_owned()));
+    let (code, _, err) = run(&["serve"], &vars).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("SLACK_ACK_BUDGET_MS='2900'") && err.contains("from 0 to 2500"), "{err}");
+    assert!(err.contains("Slack gives up 3000 ms after sending the command"), "{err}");
+}
