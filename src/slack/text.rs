@@ -96,23 +96,38 @@ fn unescape(text: &str) -> Vec<Char> {
         if c == '<'
             && let Some((replacement, consumed)) = unwrap_link(rest)
         {
-            out.extend(replacement.chars().map(|c| Char { c, raw: false }));
+            // Slack escapes `& < >` inside a link too (`<http://att.com|AT&amp;T>`).
+            out.extend(decode_entities(replacement).map(|c| Char { c, raw: false }));
             rest = &rest[consumed..];
             continue;
         }
-        if c == '&' {
-            let entity =
-                [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')].into_iter().find(|(name, _)| rest.starts_with(name));
-            if let Some((name, decoded)) = entity {
-                out.push(Char { c: decoded, raw: false });
-                rest = &rest[name.len()..];
-                continue;
-            }
+        if let Some((decoded, len)) = entity_at(rest) {
+            out.push(Char { c: decoded, raw: false });
+            rest = &rest[len..];
+            continue;
         }
         out.push(Char { c, raw: true });
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// The entity Slack escapes at the start of `s`, if any, and its length.
+fn entity_at(s: &str) -> Option<(char, usize)> {
+    [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')]
+        .into_iter()
+        .find(|(name, _)| s.starts_with(name))
+        .map(|(name, decoded)| (decoded, name.len()))
+}
+
+/// `s` with Slack's three entities decoded, each once.
+fn decode_entities(mut s: &str) -> impl Iterator<Item = char> + '_ {
+    std::iter::from_fn(move || {
+        let c = s.chars().next()?;
+        let (decoded, len) = entity_at(s).unwrap_or((c, c.len_utf8()));
+        s = &s[len..];
+        Some(decoded)
+    })
 }
 
 /// `<target|label>` or `<target>` at the start of `s`: the text a user typed
@@ -196,7 +211,14 @@ mod tests {
             ("<mailto:79876543210@c.us|79876543210@c.us>", &["79876543210@c.us"]),
             ("<mailto:a@b.c>", &["a@b.c"]),
             ("<http://acme.com|acme.com>", &["acme.com"]),
-            ("<https://acme.com/x?y=1&amp;z>", &["https://acme.com/x?y=1&amp;z"]),
+            ("<https://acme.com/x?y=1&amp;z>", &["https://acme.com/x?y=1&z"]),
+            ("<http://att.com|AT&amp;T>", &["AT&T"]),
+            ("<http://att.com|AT&amp;T> Wireless", &["AT&T", "Wireless"]),
+            ("<mailto:a&amp;b@c.us>", &["a&b@c.us"]),
+            ("<mailto:x@y.z|R&amp;D &lt;team&gt;>", &["R&D <team>"]),
+            ("<http://x.io|&amp;lt;>", &["&lt;"]),
+            ("<http://x.io|a&amp;>", &["a&"]),
+            ("<http://x.io|&amp>", &["&amp"]),
             ("<http://a.io|Acme Corp> Ltd", &["Acme Corp", "Ltd"]),
             (r#""Acme <http://a.io|a.io> Ltd""#, &["Acme a.io Ltd"]),
             ("<@U123|ivan> <@U456>", &["ivan", "U456"]),

@@ -3,6 +3,7 @@
 
 mod deferred;
 mod faults;
+mod hardening;
 mod health;
 mod helpers;
 mod hostile;

@@ -1,0 +1,23 @@
+//! Issue 14 through the public surface: nothing sent twice, nothing
+//! misread, nothing trusted that the caller could make up.
+
+use serde_json::json;
+use wiremock::matchers::body_partial_json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn entities_inside_a_link_label_are_decoded_before_the_card_is_sent() {
+    let app = spawn_app().await;
+    send_contact()
+        .and(body_partial_json(json!({"contact": {"firstName": "Ivan", "company": "AT&T Wireless"}})))
+        .respond_with(id_message("att"))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+
+    let response = app.post_command("10000000 79876543210 Ivan \"\" <http://att.com|AT&amp;T> Wireless").await;
+
+    let reply = reply(response).await;
+    assert_eq!(reply["response_type"], "in_channel", "{reply}");
+}
