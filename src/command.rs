@@ -130,11 +130,8 @@ impl Command {
 
 /// `<phone> <firstName> [lastName] [company...]`.
 fn parse_contact<S: AsRef<str>>(words: &[S]) -> Result<Contact, CommandError> {
-    // People type numbers in groups: `+7 987 654-32-10`. Words made only
-    // of phone characters right after the first one belong to the phone;
-    // a name never looks like that.
     let first = words.first().ok_or(CommandError::Missing("phone"))?;
-    let phone_words = 1 + words[1..].iter().take_while(|w| is_phone_fragment(w.as_ref())).count();
+    let phone_words = phone_word_count(words);
     let phone = if phone_words == 1 {
         first.as_ref().to_owned()
     } else {
@@ -282,6 +279,43 @@ fn parse_company(given: &str) -> Result<Option<ContactText>, CommandError> {
     ContactText::parse_optional(given).map_err(CommandError::Company)
 }
 
+/// How many of `words` (the first one included) make up the phone.
+///
+/// People type numbers in groups (`+7 987 654-32-10`), so the words made
+/// only of phone characters that follow the first one join it, but only
+/// while the number is incomplete: a name such as `007` after a whole number
+/// (`79876543210 007 Bond`) is a name, not more digits.
+fn phone_word_count<S: AsRef<str>>(words: &[S]) -> usize {
+    let Some(first) = words.first() else { return 0 };
+    let first_word_digits = digit_count(first.as_ref());
+    let leading = first.as_ref().chars().find(char::is_ascii_digit);
+    let mut digits = first_word_digits;
+    let mut count = 1;
+    while !phone_is_complete(leading, first_word_digits, digits)
+        && let Some(next) = words.get(count).map(AsRef::as_ref)
+        && is_phone_fragment(next)
+    {
+        digits += digit_count(next);
+        count += 1;
+    }
+    count
+}
+
+/// Whether a phone typed in groups has all its digits: numbers under the
+/// country codes 1 (North America) and 7 (Russia, Kazakhstan) have exactly
+/// 11; any other is complete when typed as one word of at least 7 digits, or
+/// once it reaches the 15 digits a number can have.
+fn phone_is_complete(leading: Option<char>, first_word_digits: usize, digits: usize) -> bool {
+    match leading {
+        Some('1' | '7') => digits >= 11,
+        _ => first_word_digits >= PhoneNumber::MIN_DIGITS || digits >= PhoneNumber::MAX_DIGITS,
+    }
+}
+
+fn digit_count(word: &str) -> usize {
+    word.bytes().filter(u8::is_ascii_digit).count()
+}
+
 /// A word that can only be a piece of a phone number.
 fn is_phone_fragment(word: &str) -> bool {
     !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')' | '-' | '.'))
@@ -315,6 +349,34 @@ mod tests {
 
     fn one() -> Registry {
         Registry::one("default", None)
+    }
+
+    #[test]
+    fn digit_groups_join_the_phone_only_while_it_is_incomplete() {
+        type Names<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+        let cases: &[(&str, u64, Names)] = &[
+            ("10000000 79876543210 007 Bond", 79876543210, ("007", Some("Bond"), None)),
+            ("10000000 +7 987 654-32-10 007 Bond", 79876543210, ("007", Some("Bond"), None)),
+            ("10000000 +7 9876543210 007", 79876543210, ("007", None, None)),
+            ("10000000 7 987 654 32 10 2024", 79876543210, ("2024", None, None)),
+            ("10000000 +1 555 123 4567 42 Street", 15551234567, ("42", Some("Street"), None)),
+            ("10000000 442079460958 007 Bond", 442079460958, ("007", Some("Bond"), None)),
+            ("10000000 +44 20 7946 0958 Jane", 442079460958, ("Jane", None, None)),
+            ("10000000 +49 151 12345678 Hans", 4915112345678, ("Hans", None, None)),
+            ("10000000 4915112345678 1 2", 4915112345678, ("1", Some("2"), None)),
+        ];
+        for (text, phone, expected_names) in cases {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let Ok(Command::Send(s)) = Command::parse(&words, &one(), "") else { panic!("{text:?} was refused") };
+            let Card::Phone(contact) = &s.card else { panic!("{text:?} is not a phone card") };
+            assert_eq!(contact.phone.as_u64(), *phone, "text {text:?}");
+            assert_eq!(names(&s), *expected_names, "text {text:?}");
+        }
+        let words = ["10000000", "+44", "20", "7946", "0958", "99", "99", "Ivan"];
+        assert!(matches!(
+            Command::parse(&words, &one(), ""),
+            Err(CommandError::Phone { reason: PhoneNumberError::BadLength(16), .. })
+        ));
     }
 
     #[test]

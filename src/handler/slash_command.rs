@@ -284,7 +284,7 @@ mod tests {
             ("ten 79876543210 Ivan", "chatId `ten` is not a chat id"),
             ("10000000 12ab Ivan", "phone `12ab` contains `a`"),
             ("10000000 123 Ivan", "phone `123` has 3 digits"),
-            ("10000000 +7 987 654 32 10 99 99 99 Ivan", "phone `+7 987 654 32 10 99 99 99` has 17 digits"),
+            ("10000000 +44 20 7946 0958 99 99 Ivan", "phone `+44 20 7946 0958 99 99` has 16 digits"),
             ("10000000 0791234567 Ivan", "phone `0791234567` starts with 0"),
             ("10000000 79876543210 \"\"", "firstName is empty"),
             ("10000000 79876543210 “Ivan", "the quote “ before `Ivan` is never closed"),

@@ -21,3 +21,21 @@ async fn entities_inside_a_link_label_are_decoded_before_the_card_is_sent() {
     let reply = reply(response).await;
     assert_eq!(reply["response_type"], "in_channel", "{reply}");
 }
+
+#[tokio::test]
+async fn a_name_made_of_digits_after_a_whole_phone_number_stays_a_name() {
+    let app = spawn_app().await;
+    send_contact()
+        .and(body_partial_json(
+            json!({"contact": {"phoneContact": 79876543210u64, "firstName": "007", "lastName": "Bond"}}),
+        ))
+        .respond_with(id_message("bond"))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+
+    let response = app.post_command("10000000 79876543210 007 Bond").await;
+
+    let reply = reply(response).await;
+    assert_eq!(reply["response_type"], "in_channel", "{reply}");
+}
