@@ -17,6 +17,7 @@ pub enum Outcome {
     InvalidArguments,
     Refused,
     Rejected,
+    InstanceUnavailable,
     Unauthorized,
     RateLimited,
     QuotaExceeded,
@@ -31,13 +32,14 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order the metrics list them.
-    pub const ALL: [Outcome; 16] = [
+    pub const ALL: [Outcome; 17] = [
         Outcome::Sent,
         Outcome::Help,
         Outcome::FormOpened,
         Outcome::InvalidArguments,
         Outcome::Refused,
         Outcome::Rejected,
+        Outcome::InstanceUnavailable,
         Outcome::Unauthorized,
         Outcome::RateLimited,
         Outcome::QuotaExceeded,
@@ -51,8 +53,8 @@ impl Outcome {
     ];
 
     /// The names of [`Self::ALL`], in the same order: the metric's labels.
-    pub const LABELS: [&'static str; 16] = {
-        let mut labels = [""; 16];
+    pub const LABELS: [&'static str; 17] = {
+        let mut labels = [""; 17];
         let mut i = 0;
         while i < labels.len() {
             labels[i] = Self::ALL[i].as_str();
@@ -70,6 +72,7 @@ impl Outcome {
             Outcome::InvalidArguments => "invalid_arguments",
             Outcome::Refused => "refused",
             Outcome::Rejected => "rejected",
+            Outcome::InstanceUnavailable => "instance_unavailable",
             Outcome::Unauthorized => "unauthorized",
             Outcome::RateLimited => "rate_limited",
             Outcome::QuotaExceeded => "quota_exceeded",

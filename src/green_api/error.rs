@@ -15,6 +15,11 @@ pub enum GreenApiError {
     Rejected {
         reason: String,
     },
+    /// 400 whose reason is about the instance (starting, not authorized,
+    /// expired, deleted): only the admin can act on it.
+    InstanceUnavailable {
+        reason: String,
+    },
     /// 401/403: the credentials or the URL are wrong.
     Unauthorized {
         status: u16,
@@ -59,12 +64,22 @@ impl GreenApiError {
     /// every method (sendContact retries a 429 before it gets here).
     pub(super) fn from_status(status: u16, body: &[u8], token: &str) -> Self {
         match status {
-            400 => GreenApiError::Rejected { reason: reason(body, token) },
+            400 => GreenApiError::bad_request(reason(body, token)),
             401 | 403 => GreenApiError::Unauthorized { status },
             429 => GreenApiError::RateLimited,
             466 => GreenApiError::QuotaExceeded { detail: quota_detail(body) },
             499..=599 => GreenApiError::ServerError { status },
             _ => GreenApiError::UnexpectedStatus { status },
+        }
+    }
+
+    /// A 400 with GREEN-API's `reason`: about the instance, or about what
+    /// was sent.
+    pub fn bad_request(reason: String) -> Self {
+        if is_about_the_instance(&reason) {
+            GreenApiError::InstanceUnavailable { reason }
+        } else {
+            GreenApiError::Rejected { reason }
         }
     }
 
@@ -96,6 +111,7 @@ impl From<&GreenApiError> for Outcome {
     fn from(e: &GreenApiError) -> Self {
         match e {
             GreenApiError::Rejected { .. } => Outcome::Rejected,
+            GreenApiError::InstanceUnavailable { .. } => Outcome::InstanceUnavailable,
             GreenApiError::Unauthorized { .. } => Outcome::Unauthorized,
             GreenApiError::RateLimited => Outcome::RateLimited,
             GreenApiError::QuotaExceeded { .. } => Outcome::QuotaExceeded,
@@ -108,6 +124,17 @@ impl From<&GreenApiError> for Outcome {
             GreenApiError::Busy => Outcome::Busy,
         }
     }
+}
+
+/// The 400 reasons GREEN-API gives when the instance, not the request, is the
+/// problem (`instance in starting process try later`, `instance is starting
+/// or not authorized`, `Instance account is expired...`, `Instance is
+/// deleted`).
+fn is_about_the_instance(reason: &str) -> bool {
+    let reason = reason.to_lowercase();
+    ["starting process", "instance is starting", "not authorized", "is expired", "instance is deleted"]
+        .iter()
+        .any(|needle| reason.contains(needle))
 }
 
 /// GREEN-API's reason for a 400, as one short line of plain text.
@@ -168,6 +195,27 @@ pub(super) fn one_line(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_400_about_the_instance_sends_the_user_to_the_admin() {
+        for reason in [
+            "instance in starting process try later",
+            "instance is starting or not authorized",
+            "instance account not authorized",
+            "Instance account is expired. Renew your instance from personal area",
+            "Instance is deleted",
+            "INSTANCE IN STARTING PROCESS",
+        ] {
+            let e = GreenApiError::from_status(400, reason.as_bytes(), "token");
+            assert_eq!(e, GreenApiError::InstanceUnavailable { reason: reason.into() });
+            assert!(e.to_string().contains("ask your admin") && !e.to_string().contains("check the chat id"), "{e}");
+            assert!(!e.may_have_been_sent());
+        }
+        for reason in ["Validation failed", "Validation failed. Details: 'chatId' is required", "bad request data"] {
+            let e = GreenApiError::from_status(400, reason.as_bytes(), "token");
+            assert_eq!(e, GreenApiError::Rejected { reason: reason.into() });
+        }
+    }
 
     #[test]
     fn one_line_flattens_and_bounds_text() {

@@ -3,7 +3,7 @@
 
 use tokio::time::{Instant, timeout_at};
 
-use super::wire::{Settings, StateInstance};
+use super::wire::{ErrorCode, Settings, StateInstance};
 use super::{GreenApiClient, GreenApiError, InstanceType};
 
 impl GreenApiClient {
@@ -29,9 +29,16 @@ impl GreenApiClient {
             Ok(answer) => answer?,
         };
         match answer.status.as_u16() {
-            200 => serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
-                detail: format!("{method} answered with something other than the expected JSON"),
-            }),
+            200 => {
+                // GREEN-API reports bad credentials as HTTP 200 with
+                // `{"code":401}` too.
+                if let Ok(ErrorCode { code: Some(code @ (401 | 403)) }) = serde_json::from_slice(&answer.body) {
+                    return Err(GreenApiError::Unauthorized { status: code });
+                }
+                serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
+                    detail: format!("{method} answered with something other than the expected JSON"),
+                })
+            }
             status => Err(GreenApiError::from_status(status, &answer.body, self.token.expose())),
         }
     }

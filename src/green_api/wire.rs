@@ -86,6 +86,12 @@ struct QuotaStatus {
 }
 
 /// `getStateInstance`'s answer.
+/// Just the `code` of an answer, which GREEN-API sometimes sends with 200.
+#[derive(Deserialize)]
+pub(super) struct ErrorCode {
+    pub(super) code: Option<u16>,
+}
+
 #[derive(Deserialize)]
 pub(super) struct StateInstance {
     #[serde(rename = "stateInstance")]

@@ -19,6 +19,16 @@ impl Localized for GreenApiError {
                 "GREEN-API отклонил контакт: {reason}. Ничего не отправлено — проверьте идентификатор чата и номер \
                  телефона."
             ),
+            (E::InstanceUnavailable { reason }, En) => format!(
+                "GREEN-API refused the contact: {reason}. Nothing was sent. The bot's GREEN-API instance cannot send \
+                 right now; this is not about the chat id or the phone number: ask your admin to run \
+                 `slack-sendcontact check`."
+            ),
+            (E::InstanceUnavailable { reason }, Ru) => format!(
+                "GREEN-API отклонил контакт: {reason}. Ничего не отправлено. Инстанс GREEN-API, через который \
+                 работает бот, сейчас не может отправлять сообщения; дело не в идентификаторе чата и не в номере \
+                 телефона. Попросите администратора выполнить `slack-sendcontact check`."
+            ),
             (E::Unauthorized { status }, En) => format!(
                 "GREEN-API did not accept this bot's credentials (HTTP {status}). Nothing was sent; ask your admin to \
                  check GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN_INSTANCE (or the instance in \
@@ -121,6 +131,7 @@ fn errors() -> Vec<GreenApiError> {
     use GreenApiError as E;
     vec![
         E::Rejected { reason: "Validation failed".into() },
+        E::InstanceUnavailable { reason: "account is expired".into() },
         E::Unauthorized { status: 401 },
         E::RateLimited,
         E::QuotaExceeded { detail: None },

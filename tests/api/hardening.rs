@@ -2,6 +2,7 @@
 //! misread, nothing trusted that the caller could make up.
 
 use serde_json::json;
+use wiremock::ResponseTemplate;
 use wiremock::matchers::body_partial_json;
 
 use crate::helpers::*;
@@ -38,4 +39,29 @@ async fn a_name_made_of_digits_after_a_whole_phone_number_stays_a_name() {
 
     let reply = reply(response).await;
     assert_eq!(reply["response_type"], "in_channel", "{reply}");
+}
+
+const COMMAND: &str = "10000000 79876543210 Ivan";
+
+#[tokio::test]
+async fn a_400_about_the_instance_sends_the_user_to_the_admin_not_to_the_chat_id() {
+    for reason in [
+        "instance in starting process try later",
+        "instance is starting or not authorized",
+        "Instance account is expired. Renew your instance from personal area",
+    ] {
+        let app = spawn_app().await;
+        send_contact()
+            .respond_with(ResponseTemplate::new(400).set_body_string(reason))
+            .expect(1)
+            .mount(&app.green_api)
+            .await;
+
+        let reply = reply(app.post_command(COMMAND).await).await;
+
+        assert_ephemeral_containing(&reply, reason);
+        assert_ephemeral_containing(&reply, "ask your admin");
+        assert_ephemeral_containing(&reply, "Nothing was sent");
+        assert!(!text_of(&reply).contains("check the chat id"), "{reason}: {reply}");
+    }
 }

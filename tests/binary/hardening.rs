@@ -1,6 +1,10 @@
 //! Configuration that fails closed, signals that are obeyed, and a log that
 //! believes only what it can check: issue 14, through the real binary.
 
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
 use crate::process::*;
 
 async fn run(args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String, String) {
@@ -23,4 +27,31 @@ async fn an_ack_budget_above_2500_ms_is_refused_at_start_with_the_reason() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("SLACK_ACK_BUDGET_MS='2900'") && err.contains("from 0 to 2500"), "{err}");
     assert!(err.contains("Slack gives up 3000 ms after sending the command"), "{err}");
+}
+
+#[tokio::test]
+async fn check_reads_a_200_carrying_code_401_as_bad_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 401, "description": "Unauthorized"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let (code, out, _) = run(&["check"], &green_api_vars(&server.uri())).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("state: could not be read") && out.contains("did not accept this bot's credentials"), "{out}");
+    assert!(!out.contains("state: unknown"), "{out}");
+}
+
+#[tokio::test]
+async fn check_sends_an_instance_problem_to_the_admin() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("Instance account is expired. Renew your instance"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let (code, out, _) = run(&["check"], &green_api_vars(&server.uri())).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("account is expired") && !out.contains("check the chat id"), "{out}");
 }
