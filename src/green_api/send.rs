@@ -106,6 +106,11 @@ impl GreenApiClient {
                     _ => Err(GreenApiError::MalformedResponse { detail: "HTTP 200 without an idMessage".into() }),
                 }
             }
+            // Anything else that is not an error may have queued the message:
+            // only a 200 with its idMessage says what happened.
+            201..=399 => Err(GreenApiError::MalformedResponse {
+                detail: format!("HTTP {status} instead of 200 with an idMessage"),
+            }),
             _ => Err(GreenApiError::from_status(status, &answer.body, self.token.expose())),
         }
     }

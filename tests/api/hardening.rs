@@ -44,6 +44,21 @@ async fn a_name_made_of_digits_after_a_whole_phone_number_stays_a_name() {
 const COMMAND: &str = "10000000 79876543210 Ivan";
 
 #[tokio::test]
+async fn a_2xx_other_than_200_or_a_3xx_is_an_unknown_outcome_not_a_refusal() {
+    for status in [201, 202, 204, 301, 302, 304] {
+        let app = spawn_app().await;
+        let template = ResponseTemplate::new(status).set_body_json(json!({"idMessage": "maybe"}));
+        send_contact().respond_with(template).expect(1).mount(&app.green_api).await;
+
+        let reply = reply(app.post_command(COMMAND).await).await;
+
+        assert_ephemeral_containing(&reply, "may or may not have been sent");
+        assert_ephemeral_containing(&reply, &format!("HTTP {status} instead of 200"));
+        assert!(!text_of(&reply).contains("Nothing was sent"), "{status}: {reply}");
+    }
+}
+
+#[tokio::test]
 async fn a_400_about_the_instance_sends_the_user_to_the_admin_not_to_the_chat_id() {
     for reason in [
         "instance in starting process try later",
