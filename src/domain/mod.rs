@@ -9,6 +9,6 @@ mod phone_number;
 
 pub use card::Card;
 pub use chat_id::{ChatId, ChatIdError, ChatIdForLog};
-pub use contact::{Contact, ContactText, ContactTextError, MAX_TEXT_CHARS};
+pub use contact::{Contact, ContactText, ContactTextError, MAX_TEXT_CHARS, invisible_name};
 pub use max_contact::{MaxContact, MaxContactError};
 pub use phone_number::{PhoneNumber, PhoneNumberError};

@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::{Language, Localized, ru_plural};
 use crate::command::CommandError;
-use crate::domain::{ChatIdError, ContactTextError, MaxContactError, PhoneNumberError};
+use crate::domain::{ChatIdError, ContactTextError, MaxContactError, PhoneNumberError, invisible_name};
 use crate::slack::text::TextError;
 
 /// How to call the command. `invocation` is how the user started it
@@ -195,6 +195,18 @@ impl Localized for ContactTextError {
             (ContactTextError::ControlCharacter(code), Ru) => {
                 format!("есть управляющий символ (U+{code:04X}): уберите его и попробуйте снова")
             }
+            (ContactTextError::InvisibleCharacter(c), En) => format!(
+                "contains the invisible character U+{:04X} ({}), which can make the name look different from what \
+                 it is: remove it (retype the name rather than paste it) and try again",
+                u32::from(*c),
+                invisible_name(*c).unwrap_or_default()
+            ),
+            (ContactTextError::InvisibleCharacter(c), Ru) => format!(
+                "в тексте есть невидимый символ U+{:04X} ({}), из-за которого имя может выглядеть не так, как \
+                 записано на самом деле: удалите его (лучше наберите имя заново, а не вставляйте) и попробуйте снова",
+                u32::from(*c),
+                invisible_name(*c).unwrap_or_default()
+            ),
         }
     }
 }
@@ -215,7 +227,12 @@ pub(crate) fn capitalise(text: &str) -> String {
 pub(super) fn samples() -> Vec<Box<dyn Localized>> {
     use crate::handler::ArgumentsError;
     let given = || "x1".to_owned();
-    let text_errors = [ContactTextError::Empty, ContactTextError::TooLong(300), ContactTextError::ControlCharacter(7)];
+    let text_errors = [
+        ContactTextError::Empty,
+        ContactTextError::TooLong(300),
+        ContactTextError::ControlCharacter(7),
+        ContactTextError::InvisibleCharacter('\u{202E}'),
+    ];
     let mut all: Vec<Box<dyn Localized>> = vec![
         Box::new(Usage { invocation: "/sendcontact", form: false }),
         Box::new(Usage { invocation: "/sendcontact", form: true }),

@@ -80,3 +80,27 @@ async fn a_400_about_the_instance_sends_the_user_to_the_admin_not_to_the_chat_id
         assert!(!text_of(&reply).contains("check the chat id"), "{reason}: {reply}");
     }
 }
+
+#[tokio::test]
+async fn a_name_with_a_bidi_override_or_a_zero_width_character_is_refused_and_nothing_is_sent() {
+    let app = spawn_app().await;
+    send_contact().respond_with(id_message("never")).expect(0).mount(&app.green_api).await;
+    for (text, expected) in [
+        (
+            "10000000 79876543210 Ivan\u{202E}vonavI",
+            "firstName contains the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE)",
+        ),
+        (
+            "10000000 79876543210 Ivan Iva\u{200B}nov",
+            "lastName contains the invisible character U+200B (ZERO WIDTH SPACE)",
+        ),
+        (
+            "10000000 79876543210 Ivan Ivanov Acme\u{2066}Ltd",
+            "company contains the invisible character U+2066 (LEFT-TO-RIGHT ISOLATE)",
+        ),
+        ("10000000 79876543210 \u{FEFF}Ivan", "U+FEFF (ZERO WIDTH NO-BREAK SPACE)"),
+    ] {
+        let reply = reply(app.post_command(text).await).await;
+        assert_ephemeral_containing(&reply, expected);
+    }
+}
