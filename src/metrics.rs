@@ -26,6 +26,7 @@ pub const SIGNATURE_REASONS: &[&str] = &[
     "malformed_signature",
     "mismatch",
     "not_configured",
+    "replayed",
 ];
 /// Why Socket Mode opened a new connection: Slack's planned refresh, or a
 /// connection lost (or never made) for one of these reasons.

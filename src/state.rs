@@ -11,6 +11,7 @@ use crate::i18n::ReplyLanguage;
 use crate::instances::Registry;
 use crate::metrics::Metrics;
 use crate::slack::locale::LocaleCache;
+use crate::slack::replay::ReplayGuard;
 use crate::slack::reply::ResponseType;
 use crate::slack::signature::SigningSecret;
 use crate::slack::web_api::WebApi;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub reply_language: ReplyLanguage,
     /// Who sees a success: the channel, or the sender alone.
     pub success_visibility: ResponseType,
+    /// Signatures this process has accepted, so a replay is refused.
+    pub replays: ReplayGuard,
     ready: AtomicBool,
     /// Set while a process that takes commands over Socket Mode only has no
     /// connection to Slack: it serves nobody then.
@@ -85,6 +88,7 @@ impl AppState {
             bot: None,
             reply_language: ReplyLanguage::default(),
             success_visibility: ResponseType::InChannel,
+            replays: ReplayGuard::default(),
             ready: AtomicBool::new(true),
             waiting_for_slack: AtomicBool::new(false),
             next_request_id: AtomicU64::new(1),

@@ -12,6 +12,7 @@ use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::slack::form::is_ssl_check;
+use crate::slack::replay::Replayed;
 use crate::slack::signature::{self, SignatureError};
 use crate::state::AppState;
 
@@ -30,6 +31,8 @@ pub enum SlackRequestError {
     BodyBroken,
     #[error("the Slack signature is not valid: {0}")]
     Signature(#[from] SignatureError),
+    #[error("{0}")]
+    Replayed(#[from] Replayed),
     #[error("the body is not the form Slack sends")]
     NotAForm,
 }
@@ -40,7 +43,10 @@ impl ResponseError for SlackRequestError {
             SlackRequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             SlackRequestError::SlowBody => StatusCode::REQUEST_TIMEOUT,
             SlackRequestError::BodyBroken | SlackRequestError::NotAForm => StatusCode::BAD_REQUEST,
-            SlackRequestError::Signature(_) => StatusCode::UNAUTHORIZED,
+            // A replay is refused like a bad signature: the contract's answer
+            // for a request that is not Slack's (Slack does not retry slash
+            // commands or form submissions, so a second copy is not Slack's).
+            SlackRequestError::Signature(_) | SlackRequestError::Replayed(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -48,6 +54,7 @@ impl ResponseError for SlackRequestError {
         // The reason is in our log; the caller learns only the class.
         let text = match self {
             SlackRequestError::Signature(_) => "invalid Slack signature\n",
+            SlackRequestError::Replayed(_) => "request already received\n",
             SlackRequestError::TooLarge => "request body too large\n",
             SlackRequestError::SlowBody => "request body too slow\n",
             SlackRequestError::BodyBroken | SlackRequestError::NotAForm => "bad request\n",
@@ -93,15 +100,16 @@ async fn read_body(
 
 fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), SlackRequestError> {
     let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
+    let now = state.clock.now_unix();
     let result = signature::verify(
         &state.signing_secret,
         header("x-slack-request-timestamp"),
         header("x-slack-signature"),
         body,
-        state.clock.now_unix(),
+        now,
     );
     if let Err(e) = &result {
-        let peer = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
+        let peer = peer(req);
         match e {
             SignatureError::Expired { skew_secs } => tracing::warn!(
                 reason = e.kind(),
@@ -122,5 +130,23 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
         }
         state.metrics.signature_rejected(e.kind());
     }
-    Ok(result?)
+    result?;
+    // Only a verified signature is remembered, so nobody without the secret
+    // can fill the memory or block a request that has yet to come.
+    if let Err(replayed) = state.replays.first_sighting(header("x-slack-signature").unwrap_or_default(), now) {
+        tracing::warn!(
+            reason = "replayed",
+            age_secs = replayed.age_secs,
+            peer = peer(req),
+            "refused a Slack request whose signature was already used: a replay; nothing was sent again"
+        );
+        state.metrics.signature_rejected("replayed");
+        return Err(replayed.into());
+    }
+    Ok(())
+}
+
+/// Who sent the request, for the log: the TCP peer.
+fn peer(req: &HttpRequest) -> String {
+    req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned()
 }

@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod form;
 pub mod locale;
 pub mod modal;
+pub mod replay;
 pub mod reply;
 pub mod response_url;
 pub mod signature;

@@ -5,6 +5,8 @@ use serde_json::json;
 use wiremock::ResponseTemplate;
 use wiremock::matchers::body_partial_json;
 
+use slack_sendcontact::state::Clock;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -103,4 +105,54 @@ async fn a_name_with_a_bidi_override_or_a_zero_width_character_is_refused_and_no
         let reply = reply(app.post_command(text).await).await;
         assert_ephemeral_containing(&reply, expected);
     }
+}
+
+#[tokio::test]
+async fn a_replayed_signed_request_is_refused_with_401_and_sends_nothing_twice() {
+    let app = spawn_app().await;
+    send_contact().respond_with(id_message("once")).expect(1).mount(&app.green_api).await;
+    let body = app.form(COMMAND);
+    let timestamp = now();
+
+    let first = app.post_signed(body.clone(), timestamp).await;
+    let replay = app.post_signed(body, timestamp).await;
+
+    assert_eq!(reply(first).await["response_type"], "in_channel");
+    assert_eq!(replay.status(), 401);
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("slack_sendcontact_signature_rejections_total{reason=\"replayed\"} 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_replay_is_refused_for_the_whole_window_its_timestamp_passes() {
+    let start = now();
+    let clock = ManualClock::at(start);
+    let app = spawn_app_with_clock(clock.clone()).await;
+    send_contact().respond_with(id_message("once")).expect(1).mount(&app.green_api).await;
+    let body = app.form(COMMAND);
+    // Signed as if Slack's clock ran 299 s ahead, the request passes the
+    // window check from now until 598 s from now.
+    let timestamp = start + 299;
+
+    assert_eq!(reply(app.post_signed(body.clone(), timestamp).await).await["response_type"], "in_channel");
+    for step in [1, 298, 299] {
+        clock.advance(step);
+        assert_eq!(app.post_signed(body.clone(), timestamp).await.status(), 401, "{step} s later");
+    }
+}
+
+#[tokio::test]
+async fn the_same_command_typed_twice_is_two_requests_and_both_are_sent() {
+    let clock = ManualClock::at(now());
+    let app = spawn_app_with_clock(clock.clone()).await;
+    send_contact().respond_with(id_message("twice")).expect(2).mount(&app.green_api).await;
+    let timestamp = clock.now_unix();
+
+    // Slack gives every invocation its own trigger_id, so the bodies differ
+    // even within one second.
+    let first = app.form_with(COMMAND, &[("trigger_id", "1.2.a")]);
+    let second = app.form_with(COMMAND, &[("trigger_id", "1.2.b")]);
+
+    assert_eq!(reply(app.post_signed(first, timestamp).await).await["response_type"], "in_channel");
+    assert_eq!(reply(app.post_signed(second, timestamp).await).await["response_type"], "in_channel");
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use slack_sendcontact::config::{BotSettings, FromEnv, ServeConfig};
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
 use slack_sendcontact::startup::{Application, Tuning};
-use slack_sendcontact::state::SystemClock;
+use slack_sendcontact::state::{Clock, SystemClock};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
@@ -99,7 +99,18 @@ async fn spawn_on_slack(
         ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
         ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
     ];
-    spawn_with_vars(green_api, slack, instance, configure, tune).await
+    spawn_with_vars(green_api, slack, instance, configure, tune, Arc::new(SystemClock)).await
+}
+
+/// Starts the app with the clock its signature check reads.
+pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+    let green_api = MockServer::start().await;
+    let instance = vec![
+        ("GREEN_API_URL", green_api.uri()),
+        ("GREEN_API_ID_INSTANCE", ID_INSTANCE.to_owned()),
+        ("GREEN_API_TOKEN_INSTANCE", TOKEN.to_owned()),
+    ];
+    spawn_with_vars(green_api, MockServer::start().await, instance, |_| {}, |_| {}, clock).await
 }
 
 /// Starts the app with several GREEN-API instances: SENDCONTACT_CONFIG names
@@ -108,7 +119,8 @@ async fn spawn_on_slack(
 pub async fn spawn_app_with_instances(file: &std::path::Path, tokens: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![("SENDCONTACT_CONFIG", file.to_str().expect("a UTF-8 path").to_owned())];
     vars.extend(tokens.iter().map(|(name, token)| (*name, (*token).to_owned())));
-    spawn_with_vars(MockServer::start().await, MockServer::start().await, vars, |_| {}, |_| {}).await
+    spawn_with_vars(MockServer::start().await, MockServer::start().await, vars, |_| {}, |_| {}, Arc::new(SystemClock))
+        .await
 }
 
 async fn spawn_with_vars(
@@ -117,6 +129,7 @@ async fn spawn_with_vars(
     instances: Vec<(&'static str, String)>,
     configure: impl FnOnce(&mut ServeConfig),
     tune: impl FnOnce(&mut Tuning),
+    clock: Arc<dyn Clock>,
 ) -> TestApp {
     let mut vars = vec![
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
@@ -130,7 +143,7 @@ async fn spawn_with_vars(
     configure(&mut config);
     let mut tuning = Tuning { response_url_backoff: Duration::from_millis(50), ..Tuning::default() };
     tune(&mut tuning);
-    let app = Application::build_with(config, tuning, Arc::new(SystemClock)).expect("the app starts");
+    let app = Application::build_with(config, tuning, clock).expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
@@ -146,6 +159,11 @@ impl TestApp {
     /// The form with some fields replaced (or added).
     pub fn form_with(&self, text: &str, overrides: &[(&str, &str)]) -> String {
         let response_url = format!("{}{RESPONSE_URL_PATH}", self.slack.uri());
+        // Slack gives every invocation its own trigger_id, so two commands
+        // never share a signature (the app refuses a replay).
+        static INVOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let trigger_id =
+            format!("13345224609.738474920.{}", INVOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let mut fields = vec![
             ("token", "gIkuvaNzQIHg97ATvDxqgjtO"),
             ("team_id", "T0001"),
@@ -157,7 +175,7 @@ impl TestApp {
             ("command", "/sendcontact"),
             ("text", text),
             ("response_url", response_url.as_str()),
-            ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+            ("trigger_id", trigger_id.as_str()),
             ("api_app_id", "A123456"),
         ];
         for (key, value) in overrides {
@@ -350,4 +368,24 @@ pub fn text_of(reply: &Value) -> &str {
 pub fn assert_ephemeral_containing(reply: &Value, needle: &str) {
     assert_eq!(reply["response_type"], "ephemeral", "{reply}");
     assert!(text_of(reply).contains(needle), "{needle:?} not in {}", text_of(reply));
+}
+
+/// A clock that stands still until a test moves it.
+#[derive(Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn at(unix: i64) -> Arc<Self> {
+        Arc::new(Self(std::sync::atomic::AtomicI64::new(unix)))
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_unix(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

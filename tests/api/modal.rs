@@ -67,7 +67,7 @@ async fn the_command_alone_opens_the_form_once_and_slack_gets_an_empty_200() {
         .await;
     send_contact().respond_with(id_message("never")).expect(0).mount(&app.green_api).await;
 
-    empty_200(app.post_command("").await).await;
+    empty_200(app.post_signed(app.form_with("", &[("trigger_id", TRIGGER)]), now()).await).await;
 
     let view = &app.web_api_calls("views.open").await[0]["view"];
     assert_eq!(check_modal(view), Ok(()), "{view}");

@@ -167,6 +167,11 @@ pub struct SignedCommand {
 }
 
 pub fn signed_command(text: &str, response_url: &str) -> SignedCommand {
+    // Slack gives every invocation its own trigger_id, so two commands never
+    // share a signature (the server refuses a replay).
+    static INVOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let trigger_id =
+        format!("13345224609.738474920.{}", INVOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     signed_form(&[
         ("token", "gIkuvaNzQIHg97ATvDxqgjtO"),
         ("team_id", "T0001"),
@@ -175,7 +180,7 @@ pub fn signed_command(text: &str, response_url: &str) -> SignedCommand {
         ("command", "/sendcontact"),
         ("text", text),
         ("response_url", response_url),
-        ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+        ("trigger_id", &trigger_id),
     ])
 }
 
