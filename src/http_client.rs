@@ -1,6 +1,15 @@
 //! Outgoing HTTP, for every client (GREEN-API, response_url): the shared
 //! builder and its TLS, and one retry policy.
 //!
+//! When a POST to Slack that failed may be sent again is decided here too,
+//! for every poster (response_url now, the Web API's chat.postMessage and
+//! friends later): Slack has no idempotency key, so a POST is repeated only
+//! when Slack cannot have acted on it, because the connection was never made
+//! (nothing was written) or Slack answered 429 (it refused the request as a
+//! whole). A timeout after the request was written, a broken connection or a
+//! 5xx may each follow a message Slack already shows, and repeating it would
+//! show it twice: the failure is logged and the poster stops.
+//!
 //! reqwest is built with rustls but without a bundled crypto provider, so the
 //! process picks one (ring, which builds quickly and needs no C toolchain
 //! beyond the usual) before any client is built, and every client starts from
@@ -9,6 +18,9 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use std::fmt;
+
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio::time::Instant;
 
@@ -117,6 +129,81 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
+/// How one POST failed.
+#[derive(Debug)]
+pub enum PostFailure {
+    /// The server answered with a status other than 2xx.
+    Status { status: StatusCode, retry_after: Option<Duration> },
+    /// No answer: the transport failed. `connect` is true when the connection
+    /// (TCP, TLS) was never established, so nothing was written.
+    Transport { connect: bool, cause: String },
+    /// No answer within the time allowed, after the request may have been
+    /// written.
+    TimedOut { after: Duration },
+}
+
+impl PostFailure {
+    /// A reqwest error, without its URL (a response_url or a Web API URL
+    /// is a capability).
+    pub fn transport(e: &reqwest::Error) -> Self {
+        PostFailure::Transport { connect: e.is_connect(), cause: describe(e) }
+    }
+
+    /// Whether sending the same POST again cannot make Slack act twice.
+    pub fn may_resend(&self) -> bool {
+        match self {
+            PostFailure::Status { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS,
+            PostFailure::Transport { connect, .. } => *connect,
+            PostFailure::TimedOut { .. } => false,
+        }
+    }
+
+    /// Whether Slack may have acted on the POST (and shown its message).
+    pub fn may_have_posted(&self) -> bool {
+        match self {
+            PostFailure::Status { status, .. } => status.is_server_error(),
+            PostFailure::Transport { connect, .. } => !connect,
+            PostFailure::TimedOut { .. } => true,
+        }
+    }
+
+    /// The wait Slack asked for, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PostFailure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PostFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PostFailure::Status { status, .. } => write!(f, "HTTP {}", status.as_u16()),
+            PostFailure::Transport { connect: true, cause } => write!(f, "could not connect ({cause})"),
+            PostFailure::Transport { connect: false, cause } => write!(f, "the connection broke ({cause})"),
+            PostFailure::TimedOut { after } => write!(f, "no answer within {} s", after.as_secs_f32()),
+        }
+    }
+}
+
+/// A reqwest error as text: its causes ("Connection refused"), never its URL.
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(err) = source {
+        parts.push(err.to_string());
+        source = err.source();
+    }
+    parts.dedup();
+    if parts.is_empty() {
+        // Without its causes, reqwest's own message is the kind, then the URL.
+        e.to_string().split(" for url").next().unwrap_or_default().to_owned()
+    } else {
+        parts.join(": ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;
@@ -148,5 +235,27 @@ mod tests {
         assert_eq!(backoff.next_wait(Some(secs(10))), secs(10));
         assert!(!starts_before(Duration::MAX, Instant::now() + secs(60)));
         assert!(starts_before(secs(1), Instant::now() + secs(60)));
+    }
+
+    #[test]
+    fn only_what_slack_cannot_have_acted_on_is_sent_again() {
+        let status = |code: u16| PostFailure::Status { status: StatusCode::from_u16(code).unwrap(), retry_after: None };
+        let cases = [
+            (status(429), true, false),
+            (PostFailure::Transport { connect: true, cause: "Connection refused".into() }, true, false),
+            (status(500), false, true),
+            (status(502), false, true),
+            (status(503), false, true),
+            (status(504), false, true),
+            (PostFailure::TimedOut { after: Duration::from_secs(10) }, false, true),
+            (PostFailure::Transport { connect: false, cause: "connection reset".into() }, false, true),
+            (status(400), false, false),
+            (status(404), false, false),
+            (status(410), false, false),
+        ];
+        for (failure, resend, posted) in cases {
+            assert_eq!(failure.may_resend(), resend, "{failure}");
+            assert_eq!(failure.may_have_posted(), posted, "{failure}");
+        }
     }
 }

@@ -51,6 +51,9 @@ pub struct Tuning {
     pub web_api_backoff: Duration,
     /// How Socket Mode keeps its connections.
     pub socket_mode: socket_mode::Timing,
+    /// How long one response_url POST may take; one that takes longer is not
+    /// repeated, since Slack may have posted it.
+    pub response_url_timeout: Duration,
 }
 
 impl Default for Tuning {
@@ -60,6 +63,7 @@ impl Default for Tuning {
             body_timeout: Duration::from_secs(10),
             web_api_backoff: Duration::from_secs(1),
             socket_mode: socket_mode::Timing::default(),
+            response_url_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -105,8 +109,11 @@ impl Application {
             .enumerate()
             .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
-        let poster = ResponseUrlPoster::new(RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)))
-            .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
+        let poster = ResponseUrlPoster::new(
+            RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)),
+            tuning.response_url_timeout,
+        )
+        .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         for (id, client) in registry.ids().zip(&clients) {
             learn_instance_type(id, Arc::clone(client), Arc::clone(&registry), Arc::clone(&metrics));
         }

@@ -1,25 +1,23 @@
 //! Delayed replies through the command's `response_url`.
 //!
-//! Slack accepts up to 5 POSTs within 30 minutes of the command. A POST that
-//! fails on the network or gets 429/5xx is tried again with backoff. Only
+//! Slack accepts up to 5 POSTs within 30 minutes of the command. A POST is
+//! tried again, with backoff, only where Slack cannot have posted it (see
+//! `crate::http_client`): the connection failed, or Slack answered 429. Only
 //! URLs on allowed hosts are followed: a leaked signing secret must not turn
 //! this service into a forwarder to arbitrary addresses.
 
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::reply::Reply;
-use crate::http_client::{self, RetryPolicy};
+use crate::http_client::{self, PostFailure, RetryPolicy};
 
 /// Slack's limits on one response_url.
 pub const MAX_POSTS: u32 = 5;
 pub const LIFETIME: Duration = Duration::from_secs(30 * 60);
-/// One POST that takes longer than this is counted as failed.
-const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A response_url on an allowed host. It is a bearer capability for the
 /// channel, so `Debug` and `Display` show only its host.
@@ -68,6 +66,11 @@ pub enum DeliveryError {
     Refused { status: u16 },
     #[error("gave up after {posts} posts; last failure: {last}")]
     GaveUp { posts: u32, last: String },
+    #[error(
+        "Slack may or may not have shown the reply ({failure}); not posted again, since a second POST could show it \
+         twice"
+    )]
+    MayHavePosted { failure: String },
 }
 
 /// Posts delayed replies. One pooled client for the whole process.
@@ -75,17 +78,21 @@ pub enum DeliveryError {
 pub struct ResponseUrlPoster {
     http: reqwest::Client,
     retry: RetryPolicy,
+    post_timeout: Duration,
 }
 
 impl ResponseUrlPoster {
-    pub fn new(retry: RetryPolicy) -> Result<Self, reqwest::Error> {
+    /// `post_timeout` bounds one POST; one that takes longer is not repeated,
+    /// since Slack may have posted it.
+    pub fn new(retry: RetryPolicy, post_timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = http_client::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
-        Ok(Self { http, retry })
+        Ok(Self { http, retry, post_timeout })
     }
 
-    /// POSTs `reply` to `url`, retrying network failures, 429 and 5xx with
+    /// POSTs `reply` to `url`, retrying connection failures and 429 with
     /// backoff (Retry-After honoured) within Slack's limits, counted from
-    /// `received_at`. Returns how many POSTs it took.
+    /// `received_at`; a 5xx, a timeout or a broken connection is not retried.
+    /// Returns how many POSTs it took.
     pub async fn deliver(&self, url: &ResponseUrl, reply: &Reply, received_at: Instant) -> Result<u32, DeliveryError> {
         let body = reply.to_json();
         let expires = received_at + LIFETIME;
@@ -98,26 +105,25 @@ impl ResponseUrlPoster {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone())
                 .send();
-            let retry_after = match timeout(POST_TIMEOUT, request).await {
+            let failure = match timeout(self.post_timeout, request).await {
                 Ok(Ok(response)) if response.status().is_success() => return Ok(post),
-                Ok(Ok(response)) => {
-                    let status = response.status();
-                    if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
-                        return Err(DeliveryError::Refused { status: status.as_u16() });
-                    }
-                    last = format!("HTTP {}", status.as_u16());
-                    http_client::retry_after(response.headers())
-                }
-                Ok(Err(e)) => {
-                    // Without the URL: it is a capability for the channel.
-                    last = e.without_url().to_string();
-                    None
-                }
-                Err(_) => {
-                    last = format!("no answer within {} s", POST_TIMEOUT.as_secs());
-                    None
-                }
+                Ok(Ok(response)) => PostFailure::Status {
+                    status: response.status(),
+                    retry_after: http_client::retry_after(response.headers()),
+                },
+                Ok(Err(e)) => PostFailure::transport(&e),
+                Err(_) => PostFailure::TimedOut { after: self.post_timeout },
             };
+            last = failure.to_string();
+            if !failure.may_resend() {
+                return Err(match failure {
+                    PostFailure::Status { status, .. } if !failure.may_have_posted() => {
+                        DeliveryError::Refused { status: status.as_u16() }
+                    }
+                    _ => DeliveryError::MayHavePosted { failure: last },
+                });
+            }
+            let retry_after = failure.retry_after();
             if post == MAX_POSTS {
                 break;
             }
@@ -172,9 +178,33 @@ mod tests {
             .mount(&slack)
             .await;
         let url = ResponseUrl::parse(Some(&format!("{}/commands/1", slack.uri())), &hosts()).unwrap();
-        let poster =
-            ResponseUrlPoster::new(RetryPolicy::new(Duration::from_millis(10), Duration::from_secs(1))).unwrap();
+        let poster = ResponseUrlPoster::new(
+            RetryPolicy::new(Duration::from_millis(10), Duration::from_secs(1)),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
         assert_eq!(result, Err(DeliveryError::GaveUp { posts: 1, last: "HTTP 429".into() }));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_cannot_be_made_is_tried_again_up_to_slack_s_limit() {
+        // Nothing listens on a port just released: every POST fails to connect.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = ResponseUrl::parse(Some(&format!("http://127.0.0.1:{port}/commands/1")), &hosts()).unwrap();
+        let poster = ResponseUrlPoster::new(
+            RetryPolicy::new(Duration::from_millis(1), Duration::from_secs(1)),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
+        match result {
+            Err(DeliveryError::GaveUp { posts, last }) => {
+                assert_eq!(posts, MAX_POSTS);
+                assert!(last.starts_with("could not connect"), "{last}");
+                assert!(!last.contains("/commands/1"), "the URL is a capability: {last}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
-use crate::http_client::{RetryPolicy, retry_after, starts_before};
+use crate::http_client::{PostFailure, RetryPolicy, retry_after, starts_before};
 
 /// A bot token (`xoxb-…`). Secret: `Debug` shows nothing of it, and it only
 /// ever leaves this module in an Authorization header.
@@ -89,6 +89,28 @@ impl WebApiError {
             self.code(),
             Some("not_in_channel" | "channel_not_found" | "is_archived" | "restricted_action" | "user_not_in_channel")
         )
+    }
+
+    /// The failure as the shared rule for POSTs to Slack sees it; `None`
+    /// when Slack answered (a refusal, an unreadable body).
+    fn as_post_failure(&self) -> Option<PostFailure> {
+        let status = |code: u16| StatusCode::from_u16(code).ok();
+        match self {
+            WebApiError::RateLimited { .. } => {
+                Some(PostFailure::Status { status: StatusCode::TOO_MANY_REQUESTS, retry_after: None })
+            }
+            WebApiError::Status { status: code, .. } => {
+                status(*code).map(|status| PostFailure::Status { status, retry_after: None })
+            }
+            WebApiError::Unreachable { cause, .. } => {
+                Some(PostFailure::Transport { connect: true, cause: cause.clone() })
+            }
+            WebApiError::ConnectionLost { cause, .. } => {
+                Some(PostFailure::Transport { connect: false, cause: cause.clone() })
+            }
+            WebApiError::Timeout { .. } => Some(PostFailure::TimedOut { after: ATTEMPT_TIMEOUT }),
+            WebApiError::Refused { .. } | WebApiError::Malformed { .. } => None,
+        }
     }
 
     /// Whether Slack may have carried the call out despite the error.
@@ -226,10 +248,13 @@ impl WebApi {
                 Ok(Ok(answer)) => return Ok(answer),
                 Ok(Err((error, retry_after))) => (error, retry_after),
             };
-            let repeatable = match &error {
-                WebApiError::RateLimited { .. } | WebApiError::Unreachable { .. } => true,
-                e if e.may_have_happened() => repeat == Repeat::Safe,
-                _ => false,
+            let repeatable = match repeat {
+                Repeat::Safe => {
+                    matches!(error, WebApiError::RateLimited { .. } | WebApiError::Unreachable { .. })
+                        || error.may_have_happened()
+                }
+                // The rule every POST to Slack follows (http_client).
+                Repeat::Once => error.as_post_failure().is_some_and(|failure| failure.may_resend()),
             };
             let wait = backoff.next_wait(retry_after);
             if !repeatable || !starts_before(wait, deadline) {

@@ -1,11 +1,14 @@
 //! Issue 14 through the public surface: nothing sent twice, nothing
 //! misread, nothing trusted that the caller could make up.
 
-use serde_json::json;
-use wiremock::ResponseTemplate;
-use wiremock::matchers::body_partial_json;
+use std::time::Duration;
 
+use serde_json::json;
+use slack_sendcontact::config::ServeConfig;
+use slack_sendcontact::startup::Tuning;
 use slack_sendcontact::state::Clock;
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
@@ -155,4 +158,64 @@ async fn the_same_command_typed_twice_is_two_requests_and_both_are_sent() {
 
     assert_eq!(reply(app.post_signed(first, timestamp).await).await["response_type"], "in_channel");
     assert_eq!(reply(app.post_signed(second, timestamp).await).await["response_type"], "in_channel");
+}
+
+/// A command whose send outlasts the ack budget, so its outcome goes to
+/// response_url.
+async fn deferred_app(configure: impl FnOnce(&mut ServeConfig), tune: impl FnOnce(&mut Tuning)) -> TestApp {
+    let app = spawn_app_tuned(
+        |c| {
+            c.ack_budget = Duration::from_millis(50);
+            configure(c);
+        },
+        |t| {
+            t.response_url_backoff = Duration::from_millis(10);
+            tune(t);
+        },
+    )
+    .await;
+    send_contact()
+        .respond_with(id_message("late").set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    app
+}
+
+#[tokio::test]
+async fn a_response_url_5xx_is_not_posted_again_since_slack_may_have_shown_it() {
+    for status in [500, 502, 503, 504] {
+        let app = deferred_app(|_| {}, |_| {}).await;
+        Mock::given(method("POST"))
+            .and(path(RESPONSE_URL_PATH))
+            .respond_with(ResponseTemplate::new(status))
+            .expect(1)
+            .mount(&app.slack)
+            .await;
+
+        reply(app.post_command(COMMAND).await).await;
+
+        app.wait_for_response_url_posts(1).await;
+        // Room for a retry after the 10 ms backoff, had there been one.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.response_url_posts().await.len(), 1, "HTTP {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_response_url_post_that_times_out_is_not_posted_again() {
+    let app = deferred_app(|_| {}, |t| t.response_url_timeout = Duration::from_millis(200)).await;
+    Mock::given(method("POST"))
+        .and(path(RESPONSE_URL_PATH))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .expect(1)
+        .mount(&app.slack)
+        .await;
+
+    reply(app.post_command(COMMAND).await).await;
+
+    app.wait_for_response_url_posts(1).await;
+    // Past the 200 ms timeout and a 10 ms backoff, had there been a retry.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(app.response_url_posts().await.len(), 1);
 }
