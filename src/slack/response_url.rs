@@ -32,6 +32,11 @@ pub enum ResponseUrlError {
     Malformed,
     #[error("the response_url points at {host}, which is not in SLACK_RESPONSE_URL_HOSTS")]
     HostNotAllowed { host: String },
+    #[error(
+        "the response_url on {host} is not https on port 443 (only a loopback host, as tests use, may take http or \
+         another port)"
+    )]
+    NotHttps { host: String },
 }
 
 impl ResponseUrl {
@@ -45,11 +50,28 @@ impl ResponseUrl {
         if !allowed_hosts.contains(&host) {
             return Err(ResponseUrlError::HostNotAllowed { host: host.chars().take(100).collect() });
         }
+        // Slack's hooks are https on 443. Anything else would carry the
+        // reply, and the capability in the path, in the clear or to another
+        // service on the same host; a mock on this machine is the exception.
+        let https_443 = url.scheme() == "https" && url.port_or_known_default() == Some(443);
+        if !https_443 && !is_loopback(&url) {
+            return Err(ResponseUrlError::NotHttps { host: host.chars().take(100).collect() });
+        }
         Ok(Self(url))
     }
 
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
+    }
+}
+
+/// `localhost` or a loopback address: a mock in a test, never Slack.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -144,6 +166,34 @@ mod tests {
 
     fn hosts() -> Vec<String> {
         vec!["hooks.slack.com".into(), "127.0.0.1".into()]
+    }
+
+    #[test]
+    fn only_https_on_port_443_except_on_loopback() {
+        let hosts: Vec<String> =
+            ["hooks.slack.com", "127.0.0.1", "localhost", "[::1]", "127.0.0.2"].map(String::from).into();
+        for ok in [
+            "https://hooks.slack.com/commands/T1/2/abc",
+            "https://hooks.slack.com:443/commands/T1/2/abc",
+            "http://127.0.0.1:8080/commands/1",
+            "https://127.0.0.1:8443/commands/1",
+            "http://localhost:9/x",
+            "http://[::1]:9/x",
+            "http://127.0.0.2/x",
+        ] {
+            assert!(ResponseUrl::parse(Some(ok), &hosts).is_ok(), "{ok}");
+        }
+        let not_https = |host: &str| ResponseUrlError::NotHttps { host: host.into() };
+        for (bad, expected) in [
+            ("http://hooks.slack.com/commands/T1/2/abc", not_https("hooks.slack.com")),
+            ("http://hooks.slack.com:443/commands/T1/2/abc", not_https("hooks.slack.com")),
+            ("https://hooks.slack.com:8443/commands/T1/2/abc", not_https("hooks.slack.com")),
+            ("https://hooks.slack.com:80/commands/T1/2/abc", not_https("hooks.slack.com")),
+        ] {
+            let err = ResponseUrl::parse(Some(bad), &hosts).unwrap_err();
+            assert_eq!(err, expected, "{bad}");
+            assert!(err.to_string().contains("not https on port 443"), "{err}");
+        }
     }
 
     #[test]

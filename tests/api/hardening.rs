@@ -219,3 +219,17 @@ async fn a_response_url_post_that_times_out_is_not_posted_again() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(app.response_url_posts().await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_response_url_on_an_allowed_host_but_not_https_on_443_is_never_followed() {
+    for response_url in ["http://hooks.slack.com/commands/T1/2/abc", "https://hooks.slack.com:8443/commands/T1/2/abc"] {
+        let app =
+            deferred_app(|c| c.response_url_hosts = vec!["hooks.slack.com".into(), "127.0.0.1".into()], |_| {}).await;
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&app.slack).await;
+
+        let body = app.form_with(COMMAND, &[("response_url", response_url)]);
+        let reply = reply(app.post_signed(body, now()).await).await;
+
+        assert_ephemeral_containing(&reply, "no reply address the bot may use");
+    }
+}
