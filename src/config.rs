@@ -39,6 +39,12 @@ pub struct ServeConfig {
     /// SLACK_API_URL, ending in `/`.
     pub slack_api_url: url::Url,
     pub listen: ListenAddress,
+    /// `METRICS_PORT`: when set, `/metrics` is served on HOST at this port
+    /// only, and not on PORT.
+    pub metrics_port: Option<u16>,
+    /// `TRUST_FORWARDED_HEADERS`: whether the logged peer may come from
+    /// `Forwarded`/`X-Forwarded-For`, which any client can write.
+    pub trust_forwarded_headers: bool,
     pub allowlist: Allowlist,
     pub ack_budget: Duration,
     pub response_url_hosts: Vec<String>,
@@ -169,6 +175,8 @@ struct RawEnv {
     reply_language: Option<String>,
     slack_success_visibility: Option<String>,
     slack_app_token: Option<String>,
+    metrics_port: Option<String>,
+    trust_forwarded_headers: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -289,6 +297,21 @@ impl FromEnv for ServeConfig {
                 _ => None,
             },
         );
+        let main_port = listen.as_ref().map(ListenAddress::port);
+        let metrics_port = problems.parse_or(
+            "METRICS_PORT",
+            raw.metrics_port.as_deref(),
+            None,
+            "is not a port number (1-65535, or 0 for any free port) other than PORT",
+            |v| v.parse::<u16>().ok().filter(|p| *p == 0 || Some(*p) != main_port).map(Some),
+        );
+        let trust_forwarded_headers = problems.parse_or(
+            "TRUST_FORWARDED_HEADERS",
+            raw.trust_forwarded_headers.as_deref(),
+            false,
+            "must be `true` or `false`",
+            parse_bool,
+        );
         let instances = instances?;
         let longest = instances.instances.iter().map(|i| i.green_api.timeout).max().unwrap_or_default();
         let shutdown_grace = longest + Duration::from_secs(10);
@@ -298,6 +321,8 @@ impl FromEnv for ServeConfig {
             app_token: app_token?,
             slack_api_url: slack_api_url?,
             listen: listen?,
+            metrics_port,
+            trust_forwarded_headers,
             allowlist,
             ack_budget: Duration::from_millis(ack_budget_ms),
             response_url_hosts,
@@ -580,6 +605,14 @@ fn log_filter(raw: &RawEnv, problems: &mut Problems) -> String {
     )
 }
 
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
 /// A comma-separated list, blanks dropped.
 fn list(value: &str) -> Vec<String> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
@@ -857,6 +890,28 @@ mod tests {
         for bad in ["2501", "2900", "3000", "-1", "2.5s"] {
             let err = budget(bad).unwrap_err();
             assert!(err.contains("from 0 to 2500") && err.contains("Slack gives up 3000 ms"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn metrics_port_and_forwarded_headers_are_optional_and_checked() {
+        let config = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = minimal();
+            vars.extend_from_slice(extra);
+            ServeConfig::from_vars(vars).map(|c| (c.metrics_port, c.trust_forwarded_headers)).map_err(|e| e.to_string())
+        };
+        assert_eq!(config(&[]), Ok((None, false)));
+        assert_eq!(config(&[("METRICS_PORT", "9090"), ("TRUST_FORWARDED_HEADERS", "true")]), Ok((Some(9090), true)));
+        assert_eq!(config(&[("METRICS_PORT", " "), ("TRUST_FORWARDED_HEADERS", "FALSE")]), Ok((None, false)));
+        assert_eq!(config(&[("PORT", "0"), ("METRICS_PORT", "0")]), Ok((Some(0), false)));
+        for (name, bad, why) in [
+            ("METRICS_PORT", "8080", "other than PORT"),
+            ("METRICS_PORT", "65536", "is not a port number"),
+            ("METRICS_PORT", "metrics", "is not a port number"),
+            ("TRUST_FORWARDED_HEADERS", "maybe", "must be `true` or `false`"),
+        ] {
+            let err = config(&[(name, bad)]).unwrap_err();
+            assert!(err.contains(&format!("{name}='{bad}'")) && err.contains(why), "{err}");
         }
     }
 

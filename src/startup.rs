@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::config::ServeConfig;
+use crate::config::{ListenAddress, ServeConfig};
 use crate::dispatch::Dispatcher;
 use crate::green_api::GreenApiClient;
 use crate::http_client::RetryPolicy;
@@ -77,6 +77,8 @@ struct SocketModeTask {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The METRICS_PORT listener and its port, when it is set.
+    metrics_server: Option<(u16, Server)>,
     state: web::Data<AppState>,
     tracker: TaskTracker,
     shutdown_grace: Duration,
@@ -144,28 +146,39 @@ impl Application {
             }
             None => None,
         };
-        let state = web::Data::new(
-            AppState::new(
-                config.signing_secret,
-                config.allowlist,
-                config.response_url_hosts,
-                dispatcher,
-                clock,
-                metrics,
-                tuning.body_timeout,
-            )
-            .with_app(bot, config.reply_language, config.success_visibility),
-        );
+        let mut state = AppState::new(
+            config.signing_secret,
+            config.allowlist,
+            config.response_url_hosts,
+            dispatcher,
+            clock,
+            metrics,
+            tuning.body_timeout,
+        )
+        .with_app(bot, config.reply_language, config.success_visibility);
+        state.trust_forwarded_headers = config.trust_forwarded_headers;
+        let state = web::Data::new(state);
 
+        let metrics_server = match config.metrics_port {
+            None => None,
+            Some(metrics_port) => Some(metrics_server(&config.listen.with_port(metrics_port), state.clone())?),
+        };
+        let metrics_on_main = metrics_server.is_none();
         let app_state = state.clone();
-        let server = HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes::configure))
-            // Signals are ours (see run_until_stopped), so the drain can
-            // also wait for deferred deliveries.
-            .disable_signals()
-            .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { address: config.listen.with_port(port).to_string(), source })?
-            .run();
+        let server = HttpServer::new(move || {
+            App::new().app_data(app_state.clone()).configure(routes::configure).configure(|cfg| {
+                if metrics_on_main {
+                    routes::configure_metrics(cfg);
+                }
+            })
+        })
+        // Signals are ours (see run_until_stopped), so the drain can
+        // also wait for deferred deliveries.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address: config.listen.with_port(port).to_string(), source })?
+        .run();
 
         if http_commands {
             tracing::info!(
@@ -203,11 +216,16 @@ impl Application {
             }
             None => None,
         };
-        Ok(Self { port, server, state, tracker, shutdown_grace: config.shutdown_grace, socket_mode })
+        Ok(Self { port, server, metrics_server, state, tracker, shutdown_grace: config.shutdown_grace, socket_mode })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where `/metrics` is served when METRICS_PORT is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, finishes
@@ -224,6 +242,13 @@ impl Application {
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
+        let metrics_handle = self.metrics_server.as_ref().map(|(_, server)| server.handle());
+        let mut metrics = std::pin::pin!(async move {
+            match self.metrics_server {
+                Some((_, server)) => server.await,
+                None => std::future::pending().await,
+            }
+        });
         let (socket_stop, mut socket_task) = match self.socket_mode {
             Some(SocketModeTask { stop, task }) => (Some(stop), Some(task)),
             None => (None, None),
@@ -236,6 +261,7 @@ impl Application {
         };
         let failure = tokio::select! {
             result = &mut server => return result,
+            result = &mut metrics => return result,
             () = stop => None,
             ended = socket_ended => {
                 socket_task = None;
@@ -268,6 +294,9 @@ impl Application {
         };
         let stopped = handle.stop(true);
         let (_, result, ()) = tokio::join!(stopped, server, socket_drained);
+        if let Some(metrics_handle) = metrics_handle {
+            metrics_handle.stop(true).await;
+        }
         self.tracker.close();
         if tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_err() {
             tracing::error!(
@@ -283,6 +312,24 @@ impl Application {
             None => result,
         }
     }
+}
+
+/// `/metrics` alone on its own port, so the main port (the one exposed to
+/// Slack) does not show the service's internals.
+fn metrics_server(listen: &ListenAddress, state: web::Data<AppState>) -> Result<(u16, Server), StartupError> {
+    let address = listen.to_string();
+    let listener =
+        TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
+    let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::configure_metrics))
+        .disable_signals()
+        .workers(1)
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address: listen.with_port(port).to_string(), source })?
+        .run();
+    tracing::info!(address = %listen.with_port(port), "serving GET /metrics on its own port (METRICS_PORT)");
+    Ok((port, server))
 }
 
 /// Asks GREEN-API once, in the background, what kind of instance this is:

@@ -57,6 +57,10 @@ pub struct AppState {
     pub success_visibility: ResponseType,
     /// Signatures this process has accepted, so a replay is refused.
     pub replays: ReplayGuard,
+    /// Whether the logged peer may come from `Forwarded`/`X-Forwarded-For`
+    /// (TRUST_FORWARDED_HEADERS); off unless the operator says a proxy in
+    /// front sets them.
+    pub trust_forwarded_headers: bool,
     ready: AtomicBool,
     /// Set while a process that takes commands over Socket Mode only has no
     /// connection to Slack: it serves nobody then.
@@ -89,6 +93,7 @@ impl AppState {
             reply_language: ReplyLanguage::default(),
             success_visibility: ResponseType::InChannel,
             replays: ReplayGuard::default(),
+            trust_forwarded_headers: false,
             ready: AtomicBool::new(true),
             waiting_for_slack: AtomicBool::new(false),
             next_request_id: AtomicU64::new(1),

@@ -109,7 +109,7 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
         now,
     );
     if let Err(e) = &result {
-        let peer = peer(req);
+        let peer = peer(req, state);
         match e {
             SignatureError::Expired { skew_secs } => tracing::warn!(
                 reason = e.kind(),
@@ -137,7 +137,7 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
         tracing::warn!(
             reason = "replayed",
             age_secs = replayed.age_secs,
-            peer = peer(req),
+            peer = peer(req, state),
             "refused a Slack request whose signature was already used: a replay; nothing was sent again"
         );
         state.metrics.signature_rejected("replayed");
@@ -146,7 +146,14 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
     Ok(())
 }
 
-/// Who sent the request, for the log: the TCP peer.
-fn peer(req: &HttpRequest) -> String {
-    req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned()
+/// Who sent the request, for the log: the TCP peer. `Forwarded` and
+/// `X-Forwarded-For` are written by whoever sends the request, so they are
+/// believed only when the operator says a proxy in front sets them
+/// (TRUST_FORWARDED_HEADERS).
+fn peer(req: &HttpRequest, state: &AppState) -> String {
+    if state.trust_forwarded_headers {
+        req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned()
+    } else {
+        req.peer_addr().map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+    }
 }

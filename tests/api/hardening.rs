@@ -233,3 +233,27 @@ async fn a_response_url_on_an_allowed_host_but_not_https_on_443_is_never_followe
         assert_ephemeral_containing(&reply, "no reply address the bot may use");
     }
 }
+
+#[tokio::test]
+async fn with_metrics_port_set_metrics_are_served_there_and_not_on_the_main_port() {
+    let app = spawn_app_with(|c| c.metrics_port = Some(0)).await;
+    let metrics_address = app.metrics_address.clone().expect("a metrics listener");
+
+    let main = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    let own = app.client.get(format!("{metrics_address}/metrics")).send().await.unwrap();
+    let commands_there = app.client.post(format!("{metrics_address}/slack/commands")).send().await.unwrap();
+
+    assert_eq!(main.status(), 404, "not on the main port");
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("slack_sendcontact_commands_total"));
+    assert_eq!(commands_there.status(), 404, "the metrics port serves nothing else");
+    assert_eq!(app.client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn without_metrics_port_metrics_stay_on_the_main_port() {
+    let app = spawn_app().await;
+    assert!(app.metrics_address.is_none());
+    let main = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(main.status(), 200);
+}

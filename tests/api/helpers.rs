@@ -19,6 +19,8 @@ pub const BOT_TOKEN: &str = "xoxb-1111-2222-testbottoken";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:{METRICS_PORT}` when the test set one.
+    pub metrics_address: Option<String>,
     pub green_api: MockServer,
     pub slack: MockServer,
     pub client: reqwest::Client,
@@ -145,9 +147,10 @@ async fn spawn_with_vars(
     tune(&mut tuning);
     let app = Application::build_with(config, tuning, clock).expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { address, green_api, slack, client }
+    TestApp { address, metrics_address, green_api, slack, client }
 }
 
 impl TestApp {

@@ -55,3 +55,39 @@ async fn check_sends_an_instance_problem_to_the_admin() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("account is expired") && !out.contains("check the chat id"), "{out}");
 }
+
+/// Sends an unsigned command claiming, through forwarding headers, to come
+/// from elsewhere, and returns the log line of its refusal.
+async fn refusal_logged_with_forwarding_headers(extra: &[(&'static str, String)]) -> String {
+    let green_api = MockServer::start().await;
+    let mut vars = green_api_vars(&green_api.uri());
+    vars.extend_from_slice(extra);
+    let mut server = Server::start(vars).await;
+    let response = client()
+        .post(server.url("/slack/commands"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .header("Forwarded", "for=198.51.100.7")
+        .body("text=help")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let line = wait_for(std::time::Duration::from_secs(10), || {
+        server.log.lock().unwrap().iter().find(|l| l.contains("invalid Slack signature")).cloned()
+    })
+    .await
+    .unwrap_or_else(|| panic!("no refusal logged: {}", server.log_text()));
+    server.signal("TERM");
+    let _ = server.child.wait().await;
+    line
+}
+
+#[tokio::test]
+async fn the_logged_peer_ignores_forwarding_headers_unless_they_are_trusted() {
+    let line = refusal_logged_with_forwarding_headers(&[]).await;
+    assert!(line.contains("peer=\"127.0.0.1\""), "{line}");
+    assert!(!line.contains("203.0.113.9") && !line.contains("198.51.100.7"), "{line}");
+
+    let line = refusal_logged_with_forwarding_headers(&[("TRUST_FORWARDED_HEADERS", "true".to_owned())]).await;
+    assert!(line.contains("peer=\"198.51.100.7\""), "the proxy's Forwarded header is believed: {line}");
+}
