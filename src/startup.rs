@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -230,9 +231,13 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, finishes
     /// in-flight requests, and waits up to the grace period for deferred
-    /// deliveries.
+    /// deliveries. A second signal during that wait ends it at once, with an
+    /// error: whoever sends it has decided not to wait.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
+        let signals = count_signals();
+        let (mut first, mut second) = (signals.clone(), signals);
+        self.run(async move { signal_number(&mut first, 1).await }, async move { signal_number(&mut second, 2).await })
+            .await
     }
 
     /// Like [`Self::run_until_stopped`], stopping when `stop` completes.
@@ -240,6 +245,11 @@ impl Application {
     /// Slack refusing SLACK_APP_TOKEN stops the server the same way, and is
     /// returned as the error: no retry can fix it.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+        self.run(stop, std::future::pending()).await
+    }
+
+    /// Serves until `stop`, then drains until done or until `abort`.
+    async fn run(self, stop: impl Future<Output = ()>, abort: impl Future<Output = ()>) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
         let metrics_handle = self.metrics_server.as_ref().map(|(_, server)| server.handle());
@@ -278,38 +288,56 @@ impl Application {
         // alike, so an orchestrator's kill timeout can be set from it.
         let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         self.state.stop_being_ready();
-        let deferred = self.tracker.len();
-        tracing::info!(deferred, "stopping: no new connections; finishing requests and deferred deliveries");
+        let tracker = self.tracker.clone();
+        let deferred = tracker.len();
+        tracing::info!(
+            deferred,
+            "stopping: no new connections; finishing requests and deferred deliveries (signal again to exit now)"
+        );
         if let Some(socket_stop) = socket_stop {
             socket_stop.cancel();
         }
-        // Socket Mode reads no new envelopes and acks those in flight; what
-        // they hand over to response_url joins the deliveries waited for below.
-        let socket_drained = async {
-            if let Some(task) = socket_task
-                && tokio::time::timeout_at(deadline, task).await.is_err()
-            {
-                tracing::error!("Socket Mode did not finish its envelopes within the grace period");
+        let grace = self.shutdown_grace;
+        let drain = async {
+            // Socket Mode reads no new envelopes and acks those in flight; what
+            // they hand over to response_url joins the deliveries waited for
+            // below.
+            let socket_drained = async {
+                if let Some(task) = socket_task
+                    && tokio::time::timeout_at(deadline, task).await.is_err()
+                {
+                    tracing::error!("Socket Mode did not finish its envelopes within the grace period");
+                }
+            };
+            let stopped = handle.stop(true);
+            let (_, result, ()) = tokio::join!(stopped, server, socket_drained);
+            if let Some(metrics_handle) = metrics_handle {
+                metrics_handle.stop(true).await;
+            }
+            tracker.close();
+            if tokio::time::timeout_at(deadline, tracker.wait()).await.is_err() {
+                tracing::error!(
+                    unfinished = tracker.len(),
+                    grace_secs = grace.as_secs(),
+                    "deferred deliveries still running at the end of the grace period; their users get no answer"
+                );
+            } else {
+                tracing::info!("stopped cleanly");
+            }
+            match failure {
+                Some(failure) => Err(std::io::Error::other(failure)),
+                None => result,
             }
         };
-        let stopped = handle.stop(true);
-        let (_, result, ()) = tokio::join!(stopped, server, socket_drained);
-        if let Some(metrics_handle) = metrics_handle {
-            metrics_handle.stop(true).await;
-        }
-        self.tracker.close();
-        if tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_err() {
-            tracing::error!(
-                unfinished = self.tracker.len(),
-                grace_secs = self.shutdown_grace.as_secs(),
-                "deferred deliveries still running at the end of the grace period; their users get no answer"
-            );
-        } else {
-            tracing::info!("stopped cleanly");
-        }
-        match failure {
-            Some(failure) => Err(std::io::Error::other(failure)),
-            None => result,
+        tokio::select! {
+            result = drain => result,
+            () = abort => {
+                tracing::error!(
+                    unfinished = self.tracker.len(),
+                    "second signal while stopping: exiting now; commands still in flight get no answer"
+                );
+                Err(std::io::Error::other("stopped by a second signal before in-flight work finished"))
+            }
         }
     }
 }
@@ -368,25 +396,45 @@ fn learn_instance_type(id: InstanceId, green_api: Arc<GreenApiClient>, registry:
     );
 }
 
-async fn shutdown_signal() {
+/// Counts SIGTERM and SIGINT from now on: the first starts the drain, the
+/// second ends it. Once we listen, the default action (exit) is gone, so a
+/// second signal would otherwise be swallowed.
+fn count_signals() -> watch::Receiver<u32> {
+    let (count, signals) = watch::channel(0u32);
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
+        // Registered here, before serving, so no signal falls between
+        // starting and listening.
         match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
             (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("received SIGTERM"),
-                    _ = int.recv() => tracing::info!("received SIGINT"),
-                }
+                tokio::spawn(async move {
+                    loop {
+                        let name = tokio::select! {
+                            _ = term.recv() => "SIGTERM",
+                            _ = int.recv() => "SIGINT",
+                        };
+                        tracing::info!("received {name}");
+                        count.send_modify(|n| *n = n.saturating_add(1));
+                    }
+                });
             }
-            _ => {
-                tracing::error!("cannot listen for SIGTERM/SIGINT; stop the process with SIGKILL");
-                std::future::pending::<()>().await;
-            }
+            // `count` is dropped, so the waits below never end.
+            _ => tracing::error!("cannot listen for SIGTERM/SIGINT; stop the process with SIGKILL"),
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            count.send_modify(|n| *n = n.saturating_add(1));
+        }
+    });
+    signals
+}
+
+/// Waits for the `n`th signal; forever if signals cannot be listened to.
+async fn signal_number(signals: &mut watch::Receiver<u32>, n: u32) {
+    if signals.wait_for(|count| *count >= n).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
