@@ -188,9 +188,12 @@ pub const MAX_ACK_BUDGET_MS: u64 = 2500;
 
 /// The process environment merged over `.env` from the working directory: a
 /// variable set in the real environment wins.
-pub fn process_env() -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> =
-        dotenvy::from_path_iter(".env").map(|iter| iter.filter_map(Result::ok).collect()).unwrap_or_default();
+///
+/// A `.env` that exists but cannot be read or parsed is a configuration
+/// error: skipping it, or the lines after an unclosed quote, would drop
+/// variables such as the allowlists without a word and let everyone in.
+pub fn process_env() -> Result<Vec<(String, String)>, ConfigError> {
+    let mut vars = read_dotenv(std::path::Path::new(".env"))?;
     for (key, value) in std::env::vars_os() {
         let (Some(key), value) = (key.to_str().map(str::to_owned), value) else {
             continue;
@@ -201,7 +204,61 @@ pub fn process_env() -> Vec<(String, String)> {
         let value = value.into_string().unwrap_or_else(|v: OsString| format!("\u{fffd}{}", v.to_string_lossy()));
         vars.push((key, value));
     }
-    vars
+    Ok(vars)
+}
+
+/// The variables of the `.env` at `path`; none when there is no such file.
+fn read_dotenv(path: &std::path::Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let problem = |p: String| ConfigError { problems: vec![p] };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(problem(format!(".env exists but cannot be read: {e}"))),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = line_of(&String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]), usize::MAX);
+        problem(format!(".env line {line} is not valid UTF-8"))
+    })?;
+    parse_dotenv(&text).map_err(|problems| ConfigError { problems })
+}
+
+/// `.env` text as dotenvy reads it, or one problem per bad line, each with
+/// its line number and never its content (it may hold a secret).
+pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, Vec<String>> {
+    let mut vars = Vec::new();
+    let mut problems = Vec::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok(pair) => vars.push(pair),
+            Err(dotenvy::Error::LineParse(line, index)) => problems.push(describe_bad_line(text, &line, index)),
+            Err(e) => problems.push(format!(".env cannot be read: {e}")),
+        }
+    }
+    if problems.is_empty() { Ok(vars) } else { Err(problems) }
+}
+
+fn describe_bad_line(text: &str, line: &str, index: usize) -> String {
+    // A quote left open runs to the end of the file: dotenvy reports the
+    // rest of the file as one line, which is where the quote opened.
+    if text.ends_with(line) && index >= line.len() && line.contains(['"', '\'']) {
+        let start = text.len() - line.len();
+        return format!(
+            ".env line {}: a quote opened there is never closed, so every line after it would be part of one value; \
+             close the quote",
+            line_of(text, start)
+        );
+    }
+    let start = (0..text.len())
+        .filter(|&i| text.is_char_boundary(i) && (i == 0 || text.as_bytes()[i - 1] == b'\n'))
+        .find(|&i| text[i..].starts_with(line))
+        .unwrap_or(text.len());
+    let column = line.get(..index.min(line.len())).map_or(index, |before| before.chars().count()) + 1;
+    format!(".env line {} is not `NAME=value` (the problem is at character {column})", line_of(text, start))
+}
+
+/// The 1-based line of byte offset `at` (clamped to the text).
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// The environment being read, and every problem found in it so far.
@@ -235,7 +292,7 @@ pub trait FromEnv: Sized {
 
     /// The process environment over `.env`.
     fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(process_env())
+        Self::from_vars(process_env()?)
     }
 }
 
@@ -875,6 +932,29 @@ mod tests {
         }
         assert_eq!(err.problems.len(), 11, "{message}");
         assert!(!message.contains("has space"), "{message}");
+    }
+
+    #[test]
+    fn a_dotenv_that_does_not_parse_is_reported_by_line_without_its_content() {
+        let good = "# comment\nA=1\n\nexport B='two words'\nC=\"x\"\n";
+        assert_eq!(
+            parse_dotenv(good),
+            Ok(vec![("A".into(), "1".into()), ("B".into(), "two words".into()), ("C".into(), "x".into())])
+        );
+        for (text, expected) in [
+            (
+                "A=1\nSLACK_ALLOWED_TEAM_IDS=\"T0001\nSLACK_ALLOWED_USER_IDS=U1\nGREEN_API_TOKEN_INSTANCE=s3cr3t\n",
+                ".env line 2: a quote opened there is never closed",
+            ),
+            ("A='open\n", ".env line 1: a quote opened there is never closed"),
+            ("A=1\nB=2\nnot a pair s3cr3t\n", ".env line 3 is not `NAME=value`"),
+            ("A=1\n=s3cr3t\n", ".env line 2 is not `NAME=value` (the problem is at character 1)"),
+            ("A=1\r\nB C=s3cr3t\r\n", ".env line 2 is not `NAME=value`"),
+        ] {
+            let problems = parse_dotenv(text).unwrap_err();
+            assert!(problems.iter().any(|p| p.starts_with(expected)), "{text:?}: {problems:?}");
+            assert!(problems.iter().all(|p| !p.contains("s3cr3t") && !p.contains("T0001")), "{problems:?}");
+        }
     }
 
     #[test]

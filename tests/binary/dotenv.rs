@@ -59,3 +59,26 @@ async fn serve_log(dir: &Path, extra: &[(&'static str, String)]) -> String {
     assert_eq!(output.status.code(), Some(0), "{log}");
     log
 }
+
+#[tokio::test]
+async fn an_unclosed_quote_in_dotenv_stops_the_start_instead_of_dropping_the_allowlist() {
+    let dir = dir_with_dotenv(
+        "unclosed-quote",
+        "SLACK_ALLOWED_TEAM_IDS=\"T0001\nSLACK_ALLOWED_USER_IDS=U0001\nSLACK_SIGNING_SECRET=dotenv-secret-value\n",
+    );
+    for subcommand in ["serve", "check"] {
+        let (code, out, err) = run_in(&dir, &[subcommand], &green_api_vars("http://127.0.0.1:9")).await;
+        assert_eq!(code, Some(2), "{subcommand}: {out}{err}");
+        assert!(err.contains(".env line 1: a quote opened there is never closed"), "{subcommand}: {err}");
+        assert!(!err.contains("dotenv-secret-value") && !err.contains("T0001"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_dotenv_that_cannot_be_read_is_a_configuration_problem() {
+    let dir = scratch_dir().join("dotenv-is-a-directory");
+    std::fs::create_dir_all(dir.join(".env")).unwrap();
+    let (code, _, err) = run_in(&dir, &["check"], &green_api_vars("http://127.0.0.1:9")).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(".env exists but cannot be read"), "{err}");
+}
