@@ -144,7 +144,7 @@ fn check() -> ExitCode {
         for (i, (instance, client)) in config.instances.instances.iter().zip(&clients).enumerate() {
             let client = Arc::clone(client);
             let (name, configured) = (instance.name.clone(), instance.kind);
-            let place = format!("{} at {}", instance.green_api.id_instance, instance.green_api.url);
+            let place = format!("{} at {}", instance.green_api.id_instance, instance.green_api.shown_url());
             checks.spawn(async move {
                 let (state, kind) = tokio::join!(client.get_state_instance(), client.get_instance_type());
                 (i, check_line(&name, &place, configured, state, kind))

@@ -177,6 +177,7 @@ struct RawEnv {
     slack_app_token: Option<String>,
     metrics_port: Option<String>,
     trust_forwarded_headers: Option<String>,
+    use_env_proxy: Option<String>,
 }
 
 pub const DEFAULT_RESPONSE_URL_HOSTS: &str = "hooks.slack.com,hooks.slack-gov.com";
@@ -438,6 +439,25 @@ where
 /// GREEN_API_* variables otherwise. The file's problems join the others,
 /// each with its line.
 fn instances(raw: &RawEnv, vars: &BTreeMap<String, String>, problems: &mut Problems) -> Option<InstancesConfig> {
+    let use_env_proxy = problems.parse_or(
+        "USE_ENV_PROXY",
+        raw.use_env_proxy.as_deref(),
+        false,
+        "must be `true` or `false`",
+        parse_bool,
+    );
+    let mut config = instances_without_proxy(raw, vars, problems)?;
+    for instance in &mut config.instances {
+        instance.green_api.use_env_proxy = use_env_proxy;
+    }
+    Some(config)
+}
+
+fn instances_without_proxy(
+    raw: &RawEnv,
+    vars: &BTreeMap<String, String>,
+    problems: &mut Problems,
+) -> Option<InstancesConfig> {
     let Some(path) = raw.sendcontact_config.as_deref().map(str::trim).filter(|p| !p.is_empty()) else {
         return green_api(raw, problems).map(InstancesConfig::single);
     };
@@ -506,7 +526,15 @@ fn green_api(raw: &RawEnv, problems: &mut Problems) -> Option<GreenApiSettings> 
         None => None,
     };
     let (timeout, max_rps) = timeout_and_rate(raw, problems);
-    Some(GreenApiSettings { url: url?, id_instance: id_instance?, token: token?, timeout, max_rps })
+    Some(GreenApiSettings {
+        url: url?,
+        id_instance: id_instance?,
+        token: token?,
+        timeout,
+        max_rps,
+        // Set for every instance by `instances`.
+        use_env_proxy: false,
+    })
 }
 
 /// GREEN_API_TIMEOUT_MS and GREEN_API_MAX_RPS: the one instance's, or the
@@ -955,6 +983,63 @@ mod tests {
             assert!(problems.iter().any(|p| p.starts_with(expected)), "{text:?}: {problems:?}");
             assert!(problems.iter().all(|p| !p.contains("s3cr3t") && !p.contains("T0001")), "{problems:?}");
         }
+    }
+
+    #[test]
+    fn green_api_url_is_the_bare_api_url_and_only_its_origin_is_ever_shown() {
+        let url = |value: &str| {
+            let mut vars = minimal();
+            vars.retain(|(k, _)| *k != "GREEN_API_URL");
+            vars.push(("GREEN_API_URL", value));
+            AdminConfig::from_vars(vars).map(|c| {
+                let green_api = &c.instances.instances[0].green_api;
+                (green_api.url.to_string(), green_api.shown_url())
+            })
+        };
+        for (value, kept, shown) in [
+            ("https://4100.api.green-api.com", "https://4100.api.green-api.com/", "https://4100.api.green-api.com"),
+            (
+                "https://api.example.com:8443/green/",
+                "https://api.example.com:8443/green",
+                "https://api.example.com:8443",
+            ),
+            ("http://127.0.0.1:9999/tgm", "http://127.0.0.1:9999/tgm", "http://127.0.0.1:9999"),
+            ("http://localhost:9999", "http://localhost:9999/", "http://localhost:9999"),
+            ("http://[::1]:9999", "http://[::1]:9999/", "http://[::1]:9999"),
+        ] {
+            assert_eq!(url(value), Ok((kept.to_owned(), shown.to_owned())), "{value}");
+        }
+        let method_url = format!("https://4100.api.green-api.com/waInstance4100000000/sendContact/{TOKEN}");
+        let password = "https://user:hunter2@4100.api.green-api.com";
+        for (value, why) in [
+            (method_url.as_str(), "='https://4100.api.green-api.com/…' is a method URL"),
+            ("https://4100.api.green-api.com/WAINSTANCE1", "is a method URL"),
+            (password, "='https://4100.api.green-api.com' must not carry a user name or password"),
+            ("https://:hunter2@4100.api.green-api.com", "must not carry a user name or password"),
+            ("http://4100.api.green-api.com", "='http://4100.api.green-api.com' must be https"),
+            ("http://10.0.0.5:8080", "must be https"),
+            ("https://4100.api.green-api.com/?token=hunter2", "without query or fragment"),
+            ("ftp://example.com", "='ftp://example.com' must be an https:// URL"),
+            ("not a url hunter2", "GREEN_API_URL is not a URL"),
+        ] {
+            let err = url(value).unwrap_err().to_string();
+            assert!(err.contains(why), "{value}: {err}");
+            assert!(!err.contains(TOKEN) && !err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_environment_proxy_is_used_only_when_asked() {
+        let proxy = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = minimal();
+            vars.extend_from_slice(extra);
+            AdminConfig::from_vars(vars)
+                .map(|c| c.instances.instances[0].green_api.use_env_proxy)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(proxy(&[("HTTPS_PROXY", "http://proxy:3128")]), Ok(false));
+        assert_eq!(proxy(&[("USE_ENV_PROXY", "true")]), Ok(true));
+        assert!(proxy(&[("USE_ENV_PROXY", "sometimes")]).unwrap_err().contains("USE_ENV_PROXY='sometimes'"));
     }
 
     #[test]

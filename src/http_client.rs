@@ -61,12 +61,17 @@ fn build_client_config() -> Option<rustls::ClientConfig> {
 
 /// What every outgoing client starts from: our user agent, no redirects (a
 /// redirect would re-send a POST, possibly to another host, with the
-/// GREEN-API token in its path), and the shared TLS configuration.
-pub fn client_builder() -> reqwest::ClientBuilder {
+/// GREEN-API token in its path), no proxy from the environment unless
+/// `use_env_proxy` (USE_ENV_PROXY: an inherited HTTP_PROXY would otherwise
+/// see every URL, token included), and the shared TLS configuration.
+pub fn client_builder(use_env_proxy: bool) -> reqwest::ClientBuilder {
     install_crypto_provider();
-    let builder = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none());
+    if !use_env_proxy {
+        builder = builder.no_proxy();
+    }
     match client_config() {
         Some(tls) => builder.tls_backend_preconfigured(tls),
         None => builder,

@@ -112,9 +112,12 @@ impl Application {
             .enumerate()
             .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
+        // USE_ENV_PROXY is one setting for the process, carried by each instance.
+        let use_env_proxy = config.instances.instances.iter().any(|i| i.green_api.use_env_proxy);
         let poster = ResponseUrlPoster::new(
             RetryPolicy::new(tuning.response_url_backoff, Duration::from_secs(30)),
             tuning.response_url_timeout,
+            use_env_proxy,
         )
         .map_err(|e| StartupError::ResponseUrlClient(e.without_url().to_string()))?;
         for (id, client) in registry.ids().zip(&clients) {
@@ -137,7 +140,7 @@ impl Application {
                 if !bot.token.looks_like_bot_token() {
                     tracing::warn!("SLACK_BOT_TOKEN does not start with xoxb-: use the app's Bot User OAuth Token");
                 }
-                let http = crate::http_client::client_builder()
+                let http = crate::http_client::client_builder(use_env_proxy)
                     .connect_timeout(Duration::from_secs(5))
                     .build()
                     .map_err(|e| StartupError::WebApiClient(e.without_url().to_string()))?;

@@ -18,7 +18,7 @@ pub use instance::{InstanceType, state_advice};
 pub use max::max_send_contact_body;
 use rate_limit::RateLimiter;
 pub(crate) use settings::parse_api_url;
-pub use settings::{ApiToken, GreenApiSettings, IdInstance};
+pub use settings::{ApiToken, GreenApiSettings, IdInstance, shown_origin};
 pub use wire::{IdMessage, send_contact_body};
 
 use std::fmt;
@@ -72,7 +72,7 @@ struct Answer {
 
 impl GreenApiClient {
     pub fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>) -> Result<Self, SetupError> {
-        let http = http_client::client_builder()
+        let http = http_client::client_builder(config.use_env_proxy)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)

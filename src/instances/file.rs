@@ -145,18 +145,9 @@ pub fn parse_file(
                 .at(Some(raw.name.span()), format!("the instance name `{name}` is used twice (first on line {first})"));
         }
 
+        // The same rules as GREEN_API_URL: a pasted method URL (it may end
+        // in the token) is refused, and only scheme://host[:port] is shown.
         let url = match parse_api_url(raw.url.get_ref().trim()) {
-            Ok(url) if url.path().contains("waInstance") => {
-                // The whole method URL pasted: it may end in the token.
-                problems.at(
-                    Some(raw.url.span()),
-                    "url must be the bare apiUrl from the GREEN-API console, such as \
-                     https://4100.api.green-api.com, without /waInstance… (the value is not shown: it may hold \
-                     the token)"
-                        .into(),
-                );
-                None
-            }
             Ok(url) => Some(url),
             Err(why) => {
                 problems.at(Some(raw.url.span()), format!("url{why}"));
@@ -270,7 +261,7 @@ pub fn parse_file(
             (true, Some(url), Some(id_instance), Some(token), Some(max_rps), Some(timeout)) => {
                 instances.push(InstanceSettings {
                     name: name.clone(),
-                    green_api: GreenApiSettings { url, id_instance, token, timeout, max_rps },
+                    green_api: GreenApiSettings { url, id_instance, token, timeout, max_rps, use_env_proxy: false },
                     kind,
                     channels: own_channels,
                 });
@@ -685,7 +676,7 @@ misc = { instance = "telegram", chat = "1" }
         assert_problem(&list, 17, "BROKEN_TOKEN (named by token_env) must contain only letters and digits");
         assert_problem(&list, 18, "channel C0123456789 is already given to instance `telegram` (line 11)");
         assert_problem(&list, 21, "name='Bad Name' must be a lowercase word");
-        assert_problem(&list, 22, "url='not a url' is not a URL");
+        assert_problem(&list, 22, "url is not a URL");
         assert_problem(&list, 24, "token_env must be the name of an environment variable in capitals");
         assert_problem(&list, 27, "alias `sales` points at instance `whatsap`, which the file does not define");
         assert_problem(&list, 28, "alias `ops`: chat_id='ten' is not a chat id");
@@ -764,7 +755,7 @@ misc = { instance = "telegram", chat = "1" }
         );
         let list = problems(&source);
         assert_eq!(list.len(), 1, "{list:#?}");
-        assert!(list[0].contains("url must be the bare apiUrl") && !list[0].contains("bde035"), "{list:#?}");
+        assert!(list[0].contains("is a method URL") && !list[0].contains("bde035"), "{list:#?}");
     }
 
     proptest! {

@@ -95,7 +95,7 @@ mod tests {
     fn cache(server: &MockServer) -> LocaleCache {
         let base = reqwest::Url::parse(&format!("{}/api/", server.uri())).unwrap();
         let token = BotToken::parse(SecretString::from("xoxb-1")).unwrap();
-        let http = crate::http_client::client_builder().build().unwrap();
+        let http = crate::http_client::client_builder(false).build().unwrap();
         let retry = crate::http_client::RetryPolicy::new(Duration::from_millis(10), Duration::from_millis(100));
         LocaleCache::new(WebApi::new(http, base, token, retry))
     }

@@ -106,8 +106,8 @@ pub struct ResponseUrlPoster {
 impl ResponseUrlPoster {
     /// `post_timeout` bounds one POST; one that takes longer is not repeated,
     /// since Slack may have posted it.
-    pub fn new(retry: RetryPolicy, post_timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = http_client::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
+    pub fn new(retry: RetryPolicy, post_timeout: Duration, use_env_proxy: bool) -> Result<Self, reqwest::Error> {
+        let http = http_client::client_builder(use_env_proxy).connect_timeout(Duration::from_secs(5)).build()?;
         Ok(Self { http, retry, post_timeout })
     }
 
@@ -231,6 +231,7 @@ mod tests {
         let poster = ResponseUrlPoster::new(
             RetryPolicy::new(Duration::from_millis(10), Duration::from_secs(1)),
             Duration::from_secs(10),
+            false,
         )
         .unwrap();
         let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
@@ -245,6 +246,7 @@ mod tests {
         let poster = ResponseUrlPoster::new(
             RetryPolicy::new(Duration::from_millis(1), Duration::from_secs(1)),
             Duration::from_secs(10),
+            false,
         )
         .unwrap();
         let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;

@@ -350,7 +350,7 @@ mod tests {
         let base = reqwest::Url::parse(&format!("{}/api/", server.uri())).unwrap();
         let token = BotToken::parse(SecretString::from(TOKEN)).unwrap();
         let retry = RetryPolicy::new(Duration::from_millis(10), Duration::from_millis(100));
-        WebApi::new(crate::http_client::client_builder().build().unwrap(), base, token, retry)
+        WebApi::new(crate::http_client::client_builder(false).build().unwrap(), base, token, retry)
     }
 
     fn soon() -> Instant {

@@ -90,7 +90,9 @@ struct Answer {
 impl ConnectionOpener {
     /// `api_url` is SLACK_API_URL, ending in `/`.
     pub fn new(api_url: &Url, token: AppToken) -> Result<Self, reqwest::Error> {
-        let http = crate::http_client::client_builder().connect_timeout(Duration::from_secs(5)).build()?;
+        // No environment proxy (USE_ENV_PROXY): the WebSocket it opens the way
+        // for connects directly, so a proxy here would only split the two.
+        let http = crate::http_client::client_builder(false).connect_timeout(Duration::from_secs(5)).build()?;
         let endpoint = api_url.join("apps.connections.open").unwrap_or_else(|_| api_url.clone());
         Ok(Self { http, endpoint, token })
     }

@@ -39,8 +39,7 @@ async fn check_reads_a_200_carrying_code_401_as_bad_credentials() {
         .await;
     let (code, out, _) = run(&["check"], &green_api_vars(&server.uri())).await;
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("state: could not be read") && out.contains("did not accept this bot's credentials"), "{out}");
-    assert!(!out.contains("state: unknown"), "{out}");
+    assert!(out.contains("state could not be read: GREEN-API did not accept this bot's credentials"), "{out}");
 }
 
 #[tokio::test]
@@ -90,4 +89,56 @@ async fn the_logged_peer_ignores_forwarding_headers_unless_they_are_trusted() {
 
     let line = refusal_logged_with_forwarding_headers(&[("TRUST_FORWARDED_HEADERS", "true".to_owned())]).await;
     assert!(line.contains("peer=\"198.51.100.7\""), "the proxy's Forwarded header is believed: {line}");
+}
+
+#[tokio::test]
+async fn a_method_url_with_the_token_in_green_api_url_is_refused_without_printing_it() {
+    let method_url = format!("http://127.0.0.1:9/waInstance{ID_INSTANCE}/sendContact/{TOKEN}");
+    let mut vars = green_api_vars(&method_url);
+    vars.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()));
+    for subcommand in ["serve", "check"] {
+        let (code, out, err) = run(&[subcommand], &vars).await;
+        assert_eq!(code, Some(2), "{subcommand}: {out}{err}");
+        assert!(err.contains("GREEN_API_URL='http://127.0.0.1:9/…' is a method URL"), "{err}");
+        assert!(!format!("{out}{err}").contains(TOKEN), "{out}{err}");
+    }
+}
+
+#[tokio::test]
+async fn green_api_url_is_shown_as_its_origin_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"stateInstance": "authorized"})))
+        .mount(&server)
+        .await;
+    let vars = green_api_vars(&format!("{}/some/prefix", server.uri()));
+    let (_, out, _) = run(&["check"], &vars).await;
+    assert!(out.contains(&format!("at {},", server.uri())) && !out.contains("prefix"), "{out}");
+}
+
+#[tokio::test]
+async fn an_inherited_proxy_variable_is_ignored_unless_asked_for() {
+    let green_api = MockServer::start().await;
+    let proxy = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"idMessage": "direct"})))
+        .expect(1)
+        .mount(&green_api)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"idMessage": "via-proxy"})))
+        .expect(1)
+        .mount(&proxy)
+        .await;
+    let mut vars = green_api_vars(&green_api.uri());
+    for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        vars.push((name, proxy.uri()));
+    }
+
+    let (code, out, err) = run(&["send", "10000000", "79876543210", "Ivan"], &vars).await;
+    assert_eq!((code, out.trim()), (Some(0), "direct"), "{err}");
+
+    vars.push(("USE_ENV_PROXY", "true".to_owned()));
+    let (code, out, err) = run(&["send", "10000000", "79876543210", "Ivan"], &vars).await;
+    assert_eq!((code, out.trim()), (Some(0), "via-proxy"), "asked for, the proxy is used: {err}");
 }

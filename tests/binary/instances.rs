@@ -76,7 +76,7 @@ sales = { instance = "whatsap", chat_id = "120363043968066561@g.us" }
         let (code, _, err) = run_in(&dir, &[subcommand], &vars()).await;
         assert_eq!(code, Some(2), "{subcommand}: {err}");
         for part in [
-            "SENDCONTACT_CONFIG instances.toml line 3: url='not a url' is not a URL",
+            "SENDCONTACT_CONFIG instances.toml line 3: url is not a URL",
             "line 6: `token` would put the GREEN-API token in the file",
             "line 9: the instance name `telegram` is used twice (first on line 2)",
             "line 12: token_env names TOKEN_UNSET, which is not set",
