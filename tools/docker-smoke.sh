@@ -264,7 +264,7 @@ body = urllib.parse.urlencode({
     "command": "/sendcontact", "text": text,
     "api_app_id": "A0SMOKE", "is_enterprise_install": "false",
     "response_url": "https://hooks.slack.com/commands/T0SMOKE/1/smoke",
-    "trigger_id": "1.2.smoke",
+    "trigger_id": "1.2.smoke." + str(time.time_ns()),
 })
 open(out, "w").write(body)
 ts = str(int(time.time()))

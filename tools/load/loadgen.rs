@@ -251,29 +251,45 @@ fn form(i: usize, text: &str, response_url_base: &str) -> String {
     serde_urlencoded::to_string(fields).expect("a form of strings encodes")
 }
 
-/// Signed requests for `POST /slack/commands`, timestamped now: signatures
-/// are good for 300 s, so each phase signs its own.
-fn signed_requests(args: &LoadArgs) -> Vec<Rc<[u8]>> {
-    let secret = SigningSecret::new(args.secret.clone().into());
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is past 1970").as_secs() as i64;
-    let response_url_base = format!("http://{}", args.mock);
-    (0..64)
-        .map(|i| {
-            let texts = if args.kind == Kind::Help { HELP_TEXTS } else { TEXTS };
-            let body = form(i, texts[i % texts.len()], &response_url_base);
-            let signature = sign(&secret, now, body.as_bytes());
-            format!(
-                "POST /slack/commands HTTP/1.1\r\nHost: {}\r\nUser-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n\
-                 Accept-Encoding: gzip,deflate\r\nAccept: application/json,*/*\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nX-Slack-Signature: {signature}\r\n\
-                 X-Slack-Request-Timestamp: {now}\r\nContent-Length: {}\r\n\r\n{body}",
-                args.addr,
-                body.len()
-            )
-            .into_bytes()
-            .into()
-        })
-        .collect()
+/// Signed requests for `POST /slack/commands`, timestamped when the phase
+/// starts: signatures are good for 300 s, so each phase signs its own.
+/// Request `i` is Slack's invocation number `i`, with its own trigger_id and
+/// so its own signature: the service refuses a signature it has seen, so a
+/// pool of requests sent round and round would measure 401s.
+struct SignedRequests {
+    secret: SigningSecret,
+    now: i64,
+    response_url_base: String,
+    addr: SocketAddr,
+    kind: Kind,
+}
+
+impl SignedRequests {
+    fn new(args: &LoadArgs) -> Self {
+        Self {
+            secret: SigningSecret::new(args.secret.clone().into()),
+            now: SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is past 1970").as_secs() as i64,
+            response_url_base: format!("http://{}", args.mock),
+            addr: args.addr,
+            kind: args.kind,
+        }
+    }
+
+    fn get(&self, i: usize) -> Vec<u8> {
+        let texts = if self.kind == Kind::Help { HELP_TEXTS } else { TEXTS };
+        let body = form(i, texts[i % texts.len()], &self.response_url_base);
+        let signature = sign(&self.secret, self.now, body.as_bytes());
+        format!(
+            "POST /slack/commands HTTP/1.1\r\nHost: {}\r\nUser-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n\
+             Accept-Encoding: gzip,deflate\r\nAccept: application/json,*/*\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nX-Slack-Signature: {signature}\r\n\
+             X-Slack-Request-Timestamp: {}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            self.now,
+            body.len()
+        )
+        .into_bytes()
+    }
 }
 
 /// The service's CPU time (user + system, all threads) and peak RSS.
@@ -332,7 +348,7 @@ struct Tally {
 
 fn load(args: &[String]) -> Res<()> {
     let args = parse_load_args(args)?;
-    let requests = signed_requests(&args);
+    let requests = Rc::new(SignedRequests::new(&args));
     let (upstream_before, response_url_before, _, connections_before) = mock_counts(args.mock)?;
     let rt = runtime();
     let local = tokio::task::LocalSet::new();
@@ -433,7 +449,7 @@ async fn drive(
     k: usize,
     c: usize,
     addr: SocketAddr,
-    requests: Vec<Rc<[u8]>>,
+    requests: Rc<SignedRequests>,
     marker: &'static [u8],
     rate: Option<f64>,
     start: Instant,
@@ -461,7 +477,7 @@ async fn drive(
             tokio::time::sleep_until(due.into()).await;
             start_clock = Instant::now();
         }
-        let request = &requests[i % requests.len()];
+        let request = &requests.get(i);
         let answer = match stream.write_all(request).await {
             Ok(()) => read_message(&mut stream, &mut buf).await,
             Err(e) => Err(e.to_string()),
