@@ -1,6 +1,8 @@
 # Container image for slack-sendcontact.
 #
-#   docker build --network host -t slack-sendcontact .
+#   docker build --network host -t slack-sendcontact \
+#     --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg SOURCE=https://git.example.com/you/slack-sendcontact .
 #   docker run --rm --network host --env-file sendcontact.env slack-sendcontact          # serve
 #   docker run --rm --network host --env-file sendcontact.env slack-sendcontact check    # admin check
 #
@@ -10,6 +12,13 @@
 
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+# What the image says about itself (OCI labels) and what the binary reports in
+# slack_sendcontact_build_info and its first log line. VERSION defaults to
+# Cargo.toml's version (a test keeps them equal); REVISION is the git commit, which the
+# build context (no .git) cannot tell by itself; SOURCE is where the code can be fetched.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=
 
 # ---------------------------------------------------------------------------- builder
 FROM ${RUST_IMAGE} AS builder
@@ -30,7 +39,11 @@ RUN sh /usr/local/bin/docker-dummy-targets Cargo.toml \
     && rm -rf src
 
 # 2. The crate itself. The placeholders of non-src targets (benches, tests) stay, since
-#    `cargo build` only needs them to exist.
+#    `cargo build` only needs them to exist. GIT_REVISION is read at compile time
+#    (option_env!); declared only here, so a new revision does not rebuild the
+#    dependency layer.
+ARG REVISION
+ENV GIT_REVISION=${REVISION}
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
@@ -41,9 +54,17 @@ RUN touch src/main.rs src/lib.rs \
 # distroless cc: glibc, libgcc, CA certificates, /etc/passwd with nonroot (65532);
 # no shell and no package manager.
 FROM ${RUNTIME_IMAGE}
+ARG VERSION
+ARG REVISION
+ARG SOURCE
 LABEL org.opencontainers.image.title="slack-sendcontact" \
-      org.opencontainers.image.description="Slack /sendcontact slash command that sends a contact card through GREEN-API" \
+      org.opencontainers.image.description="A Slack slash command that sends a contact card into a Telegram, WhatsApp or MAX chat through GREEN-API" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
+# The MIT license asks that its notice travel with every copy of the binary.
+COPY LICENSE-MIT LICENSE-APACHE /usr/share/doc/slack-sendcontact/
 COPY --from=builder /slack-sendcontact /usr/local/bin/slack-sendcontact
 ENV HOST=0.0.0.0 \
     PORT=8080

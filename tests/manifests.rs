@@ -480,3 +480,57 @@ fn dockerfile_builds_without_a_registry_and_runs_as_non_root() {
     assert!(lines.contains(&r#"ENTRYPOINT ["/usr/local/bin/slack-sendcontact"]"#));
     assert!(lines.contains(&r#"CMD ["serve"]"#));
 }
+
+/// The `[package]` field `key` of Cargo.toml (a plain `key = "value"` line).
+fn cargo_package_field(key: &str) -> String {
+    let manifest = read("Cargo.toml");
+    let package = manifest.split("\n[").find(|s| s.starts_with("[package]") || s.starts_with("package]"));
+    let package = package.expect("Cargo.toml has a [package] table");
+    package
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| panic!("Cargo.toml's [package] has {key}"))
+}
+
+#[test]
+fn the_image_is_labelled_with_version_revision_source_and_licenses() {
+    let dockerfile = read("Dockerfile");
+    let lines: Vec<&str> = dockerfile.lines().map(str::trim).collect();
+    let version = cargo_package_field("version");
+    assert!(
+        lines.contains(&format!("ARG VERSION={version}").as_str()),
+        "the Dockerfile's VERSION defaults to Cargo.toml's version {version}"
+    );
+    assert!(lines.contains(&"ARG REVISION=unknown"), "REVISION defaults to `unknown`, as the binary reports it");
+    let licenses = cargo_package_field("license");
+    for (label, value) in [
+        ("title", "\"slack-sendcontact\"".to_owned()),
+        ("version", "\"${VERSION}\"".to_owned()),
+        ("revision", "\"${REVISION}\"".to_owned()),
+        ("source", "\"${SOURCE}\"".to_owned()),
+        ("licenses", format!("\"{licenses}\"")),
+    ] {
+        let needle = format!("org.opencontainers.image.{label}={value}");
+        assert!(dockerfile.contains(&needle), "the image carries the label `{needle}`");
+    }
+    assert!(dockerfile.contains("org.opencontainers.image.description="), "the image has a description label");
+    // The build argument reaches the compiler, which reads it with option_env!.
+    assert!(lines.contains(&"ENV GIT_REVISION=${REVISION}"), "the builder passes REVISION on as GIT_REVISION");
+}
+
+#[test]
+fn license_files_match_cargo_toml() {
+    assert_eq!(cargo_package_field("license"), "MIT OR Apache-2.0");
+    let mit = read("LICENSE-MIT");
+    assert!(mit.contains("Copyright (c) 2026 The slack-sendcontact authors"), "LICENSE-MIT names the copyright holder");
+    assert!(mit.contains("Permission is hereby granted, free of charge"), "LICENSE-MIT is the MIT license");
+    let apache = read("LICENSE-APACHE");
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    assert!(apache.contains("END OF TERMS AND CONDITIONS"), "LICENSE-APACHE is the whole license text");
+    // Both travel inside the image, next to the binary they license.
+    assert!(read("Dockerfile").contains("COPY LICENSE-MIT LICENSE-APACHE "), "the image carries the license files");
+    assert!(!read(".dockerignore").lines().any(|l| l.trim().starts_with("LICENSE")), "the build context keeps them");
+}
