@@ -3,9 +3,11 @@
 //!   Socket Mode): valid against Slack's manifest schema 1.0.0 (vendored in
 //!   tests/fixtures/slack-manifest-schema), and declaring the command as the service
 //!   expects it;
-//! - `deploy/kubernetes.yml`, the example for several replicas: probes, grace period,
-//!   secrets, the instances file (read by the service's own reader), Service and security
-//!   settings consistent with the service's behaviour;
+//! - `deploy/kubernetes/`, the example for several replicas (a Socket Mode and an HTTP
+//!   variant over one base, applied with `kubectl apply -k`): probes, grace period,
+//!   secrets kept apart, the instances file (read by the service's own reader), disruption
+//!   budget and spread, Service, Ingress and security settings consistent with the
+//!   service's behaviour;
 //! - `Dockerfile`: stays buildable without a container registry and runs as non-root.
 
 use std::collections::BTreeSet;
@@ -177,62 +179,76 @@ fn socket_mode_manifest_declares_the_same_command_with_no_request_url() {
 
 // ------------------------------------------------------------------------ Kubernetes
 
-const K8S: &str = "deploy/kubernetes.yml";
+/// The two ways to run it, each applied with `kubectl apply -k deploy/kubernetes/<variant>`.
+const VARIANTS: [&str; 2] = ["socket-mode", "http"];
+const K8S_DIR: &str = "deploy/kubernetes";
+const SECRET_EXAMPLE: &str = "deploy/kubernetes/secret/secret.example.yml";
 
-/// The SENDCONTACT_CONFIG file the Deployment mounts, if it uses one: its
-/// text from the ConfigMap, found through the volume that SENDCONTACT_CONFIG's
-/// path lies in.
-fn instances_file(docs: &[Value]) -> Option<String> {
-    let deployment = k8s_object(docs, "Deployment");
-    let c = container(deployment);
-    let path = str_of(&env_value(c, "SENDCONTACT_CONFIG")?["value"], "SENDCONTACT_CONFIG").to_owned();
-    let mount = c["volumeMounts"]
-        .as_array()
-        .expect("SENDCONTACT_CONFIG's file is mounted")
-        .iter()
-        .find(|m| path.starts_with(&format!("{}/", str_of(&m["mountPath"], "mountPath"))))
-        .unwrap_or_else(|| panic!("no volumeMount holds {path}"));
-    let key = &path[str_of(&mount["mountPath"], "mountPath").len() + 1..];
-    let volume = deployment["spec"]["template"]["spec"]["volumes"]
-        .as_array()
-        .expect("the pod has volumes")
-        .iter()
-        .find(|v| v["name"] == mount["name"])
-        .expect("the mounted volume is declared");
-    let config_map = k8s_object(docs, "ConfigMap");
-    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"], "the volume is this file's ConfigMap");
-    Some(str_of(&config_map["data"][key], "the ConfigMap's file").to_owned())
-}
+/// The objects `kubectl apply -k <dir>` creates. The kustomizations use only `resources`
+/// and `configMapGenerator` (asserted), so following them here gives what kustomize gives,
+/// apart from the hash suffix kustomize appends to generated names (and to their references).
+fn kustomize(dir: &str) -> Vec<Value> {
+    let rel = format!("{dir}/kustomization.yaml");
+    let kustomization = yaml(&rel);
+    let keys: BTreeSet<&str> =
+        kustomization.as_object().unwrap_or_else(|| panic!("{rel} is a map")).keys().map(String::as_str).collect();
+    let known = BTreeSet::from(["apiVersion", "kind", "resources", "configMapGenerator"]);
+    assert!(keys.is_subset(&known), "{rel} uses only {known:?} (this test follows nothing else): {keys:?}");
+    assert_eq!(kustomization["kind"], "Kustomization");
 
-/// What `serve` needs (contract: required configuration), and which of it is
-/// secret: the signing secret, and the GREEN-API coordinates or the tokens
-/// SENDCONTACT_CONFIG's file names.
-fn required_and_secret_vars(docs: &[Value]) -> (Vec<String>, Vec<String>) {
-    let mut required = vec!["SLACK_SIGNING_SECRET".to_owned()];
-    let mut secret = vec!["SLACK_SIGNING_SECRET".to_owned()];
-    match instances_file(docs) {
-        Some(file) => {
-            let tokens: Vec<String> = file
-                .lines()
-                .filter_map(|l| l.trim().strip_prefix("token_env"))
-                .map(|rest| rest.trim_start_matches([' ', '=']).trim().trim_matches('"').to_owned())
-                .collect();
-            assert!(!tokens.is_empty(), "the file names its tokens with token_env");
-            required.push("SENDCONTACT_CONFIG".to_owned());
-            required.extend(tokens.iter().cloned());
-            secret.extend(tokens);
-        }
-        None => {
-            required.extend(["GREEN_API_URL", "GREEN_API_ID_INSTANCE", "GREEN_API_TOKEN_INSTANCE"].map(String::from));
-            secret.push("GREEN_API_TOKEN_INSTANCE".to_owned());
+    let mut objects = Vec::new();
+    for resource in kustomization["resources"].as_array().into_iter().flatten() {
+        let path = format!("{dir}/{}", str_of(resource, "a kustomization resource"));
+        let path = normalize(&path);
+        if repo_path(&path).is_dir() {
+            objects.extend(kustomize(&path));
+        } else {
+            objects.extend(yaml_documents(&path));
         }
     }
-    (required, secret)
+    for generator in kustomization["configMapGenerator"].as_array().into_iter().flatten() {
+        let mut data = serde_json::Map::new();
+        for file in generator["files"].as_array().expect("a generator lists its files") {
+            let file = str_of(file, "a generated file");
+            assert!(!file.contains('='), "{rel}: the key is the file name ({file})");
+            let key = file.rsplit('/').next().expect("a file name").to_owned();
+            data.insert(key, Value::String(read(&format!("{dir}/{file}"))));
+        }
+        objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": generator["name"] },
+            "data": data,
+        }));
+    }
+    objects
 }
+
+/// `a/b/../c` as `a/c`: kustomize paths are relative to their kustomization.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop().expect("the path stays inside the repository");
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+fn variant(name: &str) -> Vec<Value> {
+    kustomize(&format!("{K8S_DIR}/{name}"))
+}
+
+/// Environment variables whose values are secrets: never literal in the Deployment.
+const SECRET_VARS: [&str; 3] = ["SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"];
 
 fn k8s_object<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "{K8S} has exactly one {kind}");
+    assert_eq!(found.len(), 1, "exactly one {kind}");
     found[0]
 }
 
@@ -245,6 +261,16 @@ fn container(deployment: &Value) -> &Value {
         deployment["spec"]["template"]["spec"]["containers"].as_array().expect("Deployment has containers");
     assert_eq!(containers.len(), 1, "one container per pod");
     &containers[0]
+}
+
+fn pod_labels(deployment: &Value) -> &serde_json::Map<String, Value> {
+    deployment["spec"]["template"]["metadata"]["labels"].as_object().expect("the pods have labels")
+}
+
+/// Whether `selector` (matchLabels) selects the Deployment's pods.
+fn selects_pods(selector: &Value, deployment: &Value) -> bool {
+    let labels = pod_labels(deployment);
+    selector.as_object().is_some_and(|s| !s.is_empty() && s.iter().all(|(k, v)| labels.get(k) == Some(v)))
 }
 
 /// The container's HTTP port: (number, name if any).
@@ -265,41 +291,145 @@ fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
     container["env"].as_array()?.iter().find(|e| e["name"] == name)
 }
 
+fn env_names(container: &Value) -> Vec<&str> {
+    container["env"].as_array().into_iter().flatten().map(|e| str_of(&e["name"], "env name")).collect()
+}
+
+fn example_secret() -> Value {
+    let docs = yaml_documents(SECRET_EXAMPLE);
+    assert_eq!(docs.len(), 1, "{SECRET_EXAMPLE} holds one Secret");
+    let secret = docs.into_iter().next().expect("one document");
+    assert_eq!(secret["kind"], "Secret");
+    secret
+}
+
+fn secret_keys(secret: &Value) -> BTreeSet<String> {
+    ["stringData", "data"].iter().filter_map(|f| secret[*f].as_object()).flat_map(|m| m.keys().cloned()).collect()
+}
+
+/// One `[[instances]]` table of the instances file: its `key = value` lines, values as written.
+type InstanceTable = std::collections::BTreeMap<String, String>;
+
+/// The `[[instances]]` tables and the `[chats]` aliases' instances of a SENDCONTACT_CONFIG
+/// file, read line by line: enough for the example, whose values are one line each.
+fn instances_file(text: &str) -> (Vec<InstanceTable>, Vec<String>) {
+    let mut instances: Vec<InstanceTable> = Vec::new();
+    let mut alias_targets = Vec::new();
+    let mut section = "";
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        if line.starts_with('[') {
+            section = line;
+            if line == "[[instances]]" {
+                instances.push(InstanceTable::new());
+            }
+            continue;
+        }
+        let (key, value) = line.split_once('=').unwrap_or_else(|| panic!("`key = value`: {line}"));
+        let value = value.split(" #").next().unwrap_or_default().trim();
+        match section {
+            "[[instances]]" => {
+                let table = instances.last_mut().expect("inside an [[instances]] table");
+                table.insert(key.trim().to_owned(), value.trim_matches('"').to_owned());
+            }
+            "[chats]" => {
+                let target = value.split("instance = \"").nth(1).and_then(|v| v.split('"').next());
+                alias_targets.push(target.unwrap_or_else(|| panic!("the alias names its instance: {line}")).to_owned());
+            }
+            other => panic!("unexpected section {other}"),
+        }
+    }
+    (instances, alias_targets)
+}
+
+/// Whether the service's source reads the variable `name` (as a string or as a field of the
+/// struct the environment is read into).
+fn source_reads_variable(name: &str) -> bool {
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).expect("src is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(fs::read_to_string(&path).expect("a source file"));
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    visit(&repo_path("src"), &mut sources);
+    let quoted = format!("\"{name}\"");
+    let field = format!("{}:", name.to_ascii_lowercase());
+    sources.iter().any(|s| s.contains(&quoted) || s.contains(&field))
+}
+
 #[test]
-fn kubernetes_example_has_secret_config_map_deployment_and_service() {
-    let docs = yaml_documents(K8S);
-    for doc in &docs {
-        assert!(doc["apiVersion"].is_string() && doc["kind"].is_string(), "apiVersion and kind: {doc}");
-        assert!(doc["metadata"]["name"].is_string(), "metadata.name: {doc}");
+fn kubernetes_variants_build_from_one_base() {
+    for name in VARIANTS {
+        let docs = variant(name);
+        for doc in &docs {
+            assert!(doc["apiVersion"].is_string() && doc["kind"].is_string(), "{name}: apiVersion and kind: {doc}");
+            assert!(doc["metadata"]["name"].is_string(), "{name}: metadata.name: {doc}");
+        }
+        for kind in ["Deployment", "Service", "PodDisruptionBudget", "ConfigMap"] {
+            k8s_object(&docs, kind);
+        }
+        assert!(docs.iter().all(|d| d["kind"] != "Secret"), "{name}: applying a variant never writes a Secret");
+        let ingresses = docs.iter().filter(|d| d["kind"] == "Ingress").count();
+        let expected = if name == "http" { 1 } else { 0 };
+        assert_eq!(ingresses, expected, "{name}: only the HTTP variant publishes an Ingress");
+
+        let deployment = k8s_object(&docs, "Deployment");
+        assert_eq!(deployment["apiVersion"], "apps/v1");
+        assert!(selects_pods(&deployment["spec"]["selector"]["matchLabels"], deployment), "selector matches pods");
     }
-    let kinds: BTreeSet<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-    for kind in ["Secret", "ConfigMap", "Deployment", "Service"] {
-        assert!(kinds.contains(kind), "{K8S} has a {kind}: {kinds:?}");
+}
+
+#[test]
+fn kubernetes_example_secret_is_never_applied_with_the_example() {
+    let secret = example_secret();
+    let docs = variant("socket-mode");
+    let c = container(k8s_object(&docs, "Deployment"));
+    let refs: Vec<&str> =
+        c["envFrom"].as_array().into_iter().flatten().filter_map(|s| s["secretRef"]["name"].as_str()).collect();
+    assert_eq!(refs, [str_of(&secret["metadata"]["name"], "Secret name")], "the pods read the example's Secret");
+
+    // `kubectl apply -f deploy/kubernetes/` takes only the files directly in it: there are none.
+    for entry in fs::read_dir(repo_path(K8S_DIR)).expect("deploy/kubernetes exists").flatten() {
+        let path = entry.path();
+        assert!(path.is_dir(), "{} would be applied by `kubectl apply -f {K8S_DIR}/`", path.display());
     }
-    let deployment = k8s_object(&docs, "Deployment");
-    assert_eq!(deployment["apiVersion"], "apps/v1");
-    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
-    for (k, v) in deployment["spec"]["selector"]["matchLabels"].as_object().expect("matchLabels") {
-        assert_eq!(&labels[k], v, "the Deployment's selector matches its pod labels");
+    // No applied directory holds a Secret, and no kustomization names the example.
+    for dir in ["base", "socket-mode", "http"] {
+        for entry in fs::read_dir(repo_path(&format!("{K8S_DIR}/{dir}"))).expect("variant directory").flatten() {
+            let text = fs::read_to_string(entry.path()).expect("a text file");
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.starts_with('#'));
+            assert!(
+                !lines.any(|l| l.contains("kind: Secret") || l.contains("secret.example")),
+                "{} holds or names a Secret",
+                entry.path().display()
+            );
+        }
     }
 }
 
 #[test]
 fn kubernetes_probes_use_healthz_and_readyz_on_the_container_port() {
-    let docs = yaml_documents(K8S);
-    let c = container(k8s_object(&docs, "Deployment"));
-    let (port, _) = container_port(c);
-    assert_eq!(port, 8080, "the image listens on 8080");
-    for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
-        let get = &c[probe]["httpGet"];
-        assert_eq!(get["path"], path, "{probe} path");
-        assert!(is_container_port(&get["port"], c), "{probe} probes the container port, not {}", get["port"]);
+    for name in VARIANTS {
+        let docs = variant(name);
+        let c = container(k8s_object(&docs, "Deployment"));
+        let (port, _) = container_port(c);
+        assert_eq!(port, 8080, "the image listens on 8080");
+        assert_eq!(env_value(c, "PORT").map(|e| &e["value"]), Some(&json!("8080")), "PORT is the container port");
+        for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
+            let get = &c[probe]["httpGet"];
+            assert_eq!(get["path"], path, "{probe} path");
+            assert!(is_container_port(&get["port"], c), "{probe} probes the container port, not {}", get["port"]);
+        }
     }
 }
 
 #[test]
 fn kubernetes_grace_period_outlasts_the_shutdown_drain() {
-    let docs = yaml_documents(K8S);
+    let docs = variant("socket-mode");
     let deployment = k8s_object(&docs, "Deployment");
     let c = container(deployment);
     // The service drains for up to GREEN_API_TIMEOUT_MS + 10 s after SIGTERM (20 s by default).
@@ -321,49 +451,20 @@ fn kubernetes_grace_period_outlasts_the_shutdown_drain() {
 
 #[test]
 fn kubernetes_secrets_come_from_the_secret_only() {
-    let docs = yaml_documents(K8S);
-    let secret = k8s_object(&docs, "Secret");
-    let secret_name = str_of(&secret["metadata"]["name"], "Secret name");
-    let secret_keys: BTreeSet<String> =
-        ["stringData", "data"].iter().filter_map(|f| secret[*f].as_object()).flat_map(|m| m.keys().cloned()).collect();
-    let c = container(k8s_object(&docs, "Deployment"));
+    let secret = example_secret();
+    let keys = secret_keys(&secret);
+    let docs = variant("socket-mode");
+    let deployment = k8s_object(&docs, "Deployment");
+    let c = container(deployment);
 
-    // Everything `serve` requires is provided: by envFrom of our Secret, or by env.
-    let mut provided = BTreeSet::new();
-    for source in c["envFrom"].as_array().into_iter().flatten() {
-        if let Some(name) = source["secretRef"]["name"].as_str() {
-            assert_eq!(name, secret_name, "envFrom refers to the Secret of this file");
-            provided.extend(secret_keys.iter().cloned());
-        }
-    }
-    for var in c["env"].as_array().into_iter().flatten() {
-        let name = str_of(&var["name"], "env name");
-        if let Some(key_ref) = var["valueFrom"].get("secretKeyRef") {
-            assert_eq!(key_ref["name"], secret_name, "{name} refers to the Secret of this file");
-            assert!(secret_keys.contains(str_of(&key_ref["key"], "secretKeyRef key")), "{name}: key in the Secret");
-        }
-        provided.insert(name.to_owned());
-    }
-    let (required, secret_vars) = required_and_secret_vars(&docs);
-    for var in &required {
-        assert!(provided.contains(var), "the Deployment provides {var}");
-    }
+    // Socket Mode as the example ships; the HTTP variant swaps the app token for the signing
+    // secret, which the example shows as a comment.
+    assert!(keys.contains("SLACK_APP_TOKEN"), "the example Secret holds SLACK_APP_TOKEN");
+    assert!(read(SECRET_EXAMPLE).contains("# SLACK_SIGNING_SECRET: "), "the example shows the HTTP variant's secret");
 
-    // No secret value is written into the Deployment: not as an env literal, nor anywhere
-    // else in it as text.
-    for var in &secret_vars {
-        let var = var.as_str();
-        assert!(secret_keys.contains(var), "the Secret holds {var}");
+    for var in SECRET_VARS {
         if let Some(e) = env_value(c, var) {
             assert!(e.get("value").is_none(), "{var} is a literal in the Deployment env");
-            assert!(e["valueFrom"].get("secretKeyRef").is_some(), "{var} comes from a secretKeyRef");
-        }
-        let value = secret["stringData"][var].as_str().unwrap_or_default();
-        if !value.is_empty() {
-            let deployment_text = k8s_object(&docs, "Deployment").to_string();
-            assert!(!deployment_text.contains(value), "the value of {var} appears in the Deployment");
-            let file = instances_file(&docs).unwrap_or_default();
-            assert!(!file.contains(value), "the value of {var} appears in SENDCONTACT_CONFIG's file");
         }
     }
     for var in c["env"].as_array().into_iter().flatten() {
@@ -371,35 +472,193 @@ fn kubernetes_secrets_come_from_the_secret_only() {
         if name.contains("SECRET") || name.contains("TOKEN") || name.contains("PASSWORD") {
             assert!(var.get("value").is_none(), "{name} looks secret and is a literal in the Deployment");
         }
+        if let Some(key_ref) = var["valueFrom"].get("secretKeyRef") {
+            assert_eq!(key_ref["name"], secret["metadata"]["name"], "{name} refers to the example's Secret");
+            assert!(keys.contains(str_of(&key_ref["key"], "secretKeyRef key")), "{name}: key in the Secret");
+        }
     }
+    // No placeholder value leaked into what is applied.
+    let applied = serde_json::to_string(&docs).expect("JSON");
+    for value in secret["stringData"].as_object().expect("stringData").values() {
+        assert!(!applied.contains(str_of(value, "a secret value")), "a Secret value appears in the applied objects");
+    }
+}
+
+#[test]
+fn kubernetes_env_names_are_variables_the_service_reads() {
+    let docs = variant("socket-mode");
+    let c = container(k8s_object(&docs, "Deployment"));
+    let config = k8s_object(&docs, "ConfigMap");
+    let (instances, _) = instances_file(str_of(&config["data"]["instances.toml"], "instances.toml"));
+    let token_envs: BTreeSet<&str> = instances.iter().map(|i| i["token_env"].as_str()).collect();
+    let secret = example_secret();
+    let keys = secret_keys(&secret);
+
+    for name in env_names(c).into_iter().chain(keys.iter().map(String::as_str)) {
+        if token_envs.contains(name) {
+            continue;
+        }
+        assert!(source_reads_variable(name), "{name} is set in the example, but the service does not read it");
+    }
+    // Every token the instances file names is in the Secret, and nothing else hides there.
+    for token_env in &token_envs {
+        assert!(keys.contains(*token_env), "the Secret provides {token_env}, named by instances.toml");
+    }
+}
+
+#[test]
+fn kubernetes_instances_file_is_mounted_where_sendcontact_config_points() {
+    let docs = variant("socket-mode");
+    let deployment = k8s_object(&docs, "Deployment");
+    let c = container(deployment);
+    let config = k8s_object(&docs, "ConfigMap");
+    let config_name = str_of(&config["metadata"]["name"], "ConfigMap name");
+
+    let path = str_of(&env_value(c, "SENDCONTACT_CONFIG").expect("SENDCONTACT_CONFIG is set")["value"], "path");
+    let (dir, file) = path.rsplit_once('/').expect("an absolute path");
+    let volumes = deployment["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes");
+    let volume = volumes.iter().find(|v| v["configMap"]["name"] == config_name).expect("a volume of the ConfigMap");
+    let mount = c["volumeMounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["name"] == volume["name"]))
+        .expect("the container mounts the instances volume");
+    assert_eq!(mount["mountPath"], dir, "mounted where SENDCONTACT_CONFIG points");
+    assert_eq!(mount["readOnly"], json!(true));
+    assert!(config["data"].get(file).is_some(), "the ConfigMap has the key {file}");
+}
+
+#[test]
+fn kubernetes_instances_file_holds_no_secret_and_shares_the_rate_limit() {
+    let docs = variant("socket-mode");
+    let deployment = k8s_object(&docs, "Deployment");
+    let text = str_of(&k8s_object(&docs, "ConfigMap")["data"]["instances.toml"], "instances.toml").to_owned();
+    let (instances, alias_targets) = instances_file(&text);
+    assert!(instances.len() >= 2, "the example shows several instances");
+    let replicas = deployment["spec"]["replicas"].as_u64().expect("replicas is set");
+    assert!(replicas >= 2, "the example runs several replicas");
+
+    let names: BTreeSet<&str> = instances.iter().map(|i| i["name"].as_str()).collect();
+    assert_eq!(names.len(), instances.len(), "instance names are unique");
+    for instance in &instances {
+        let name = &instance["name"];
+        for key in ["url", "id_instance", "token_env", "kind", "max_rps"] {
+            assert!(instance.contains_key(key), "instance {name} sets {key}");
+        }
+        assert!(instance.keys().all(|k| !k.contains("token") || k == "token_env"), "{name}: no token in the file");
+        assert!(instance["url"].starts_with("https://"), "{name}: GREEN-API is reached over HTTPS");
+        // GREEN-API allows 50 calls/s per instance; each replica limits itself on its own.
+        let max_rps: u64 = instance["max_rps"].parse().expect("max_rps is a number");
+        assert!(max_rps * replicas <= 50, "{name}: max_rps {max_rps} x {replicas} replicas exceeds 50 per second");
+    }
+    for target in alias_targets {
+        assert!(names.contains(target.as_str()), "the alias points at a configured instance ({target})");
+    }
+    // The default for instances without max_rps is shared the same way.
+    if let Some(e) = env_value(container(deployment), "GREEN_API_MAX_RPS") {
+        let max_rps: u64 = str_of(&e["value"], "GREEN_API_MAX_RPS").parse().expect("GREEN_API_MAX_RPS is a number");
+        assert!(max_rps * replicas <= 50, "GREEN_API_MAX_RPS {max_rps} x {replicas} replicas exceeds 50 per second");
+    }
+}
+
+#[test]
+fn kubernetes_instances_file_is_read_by_the_services_own_reader() {
+    use slack_sendcontact::instances::{Defaults, parse_file};
+    let docs = variant("socket-mode");
+    let text = str_of(&k8s_object(&docs, "ConfigMap")["data"]["instances.toml"], "instances.toml").to_owned();
+    let secret = example_secret();
+    let keys = secret_keys(&secret);
+    // Every token_env must be a key of the Secret (whose placeholders are not tokens, so a
+    // valid one stands in).
+    let env = |name: &str| keys.contains(name).then(|| "0123456789abcdef".to_owned());
+    let defaults = Defaults { timeout: std::time::Duration::from_secs(10), max_rps: 50.try_into().unwrap() };
+    let config = parse_file(&text, &env, defaults).unwrap_or_else(|problems| {
+        panic!("instances.toml: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    });
+    let replicas = k8s_object(&docs, "Deployment")["spec"]["replicas"].as_u64().expect("replicas is set");
+    for instance in &config.instances {
+        let max_rps = u64::from(instance.green_api.max_rps.get());
+        assert!(max_rps * replicas <= 50, "{}: max_rps {max_rps} x {replicas} replicas exceeds 50", instance.name);
+    }
+}
+
+#[test]
+fn kubernetes_pods_spread_over_nodes_and_survive_a_drain() {
+    let docs = variant("socket-mode");
+    let deployment = k8s_object(&docs, "Deployment");
+    let replicas = deployment["spec"]["replicas"].as_u64().expect("replicas is set");
+
+    let pdb = k8s_object(&docs, "PodDisruptionBudget");
+    assert_eq!(pdb["apiVersion"], "policy/v1");
+    assert!(selects_pods(&pdb["spec"]["selector"]["matchLabels"], deployment), "the PDB selects the pods");
+    let min_available = pdb["spec"]["minAvailable"].as_u64().expect("minAvailable is a number of pods");
+    assert!(min_available >= 1, "a drain leaves a replica running");
+    assert!(min_available < replicas, "a drain can still evict a pod ({min_available} of {replicas} must stay)");
+
+    let constraints = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        .as_array()
+        .expect("topologySpreadConstraints");
+    let by_node =
+        constraints.iter().find(|c| c["topologyKey"] == "kubernetes.io/hostname").expect("the pods spread over nodes");
+    assert!(selects_pods(&by_node["labelSelector"]["matchLabels"], deployment), "the spread counts these pods");
+    assert_eq!(by_node["maxSkew"], json!(1));
+    assert_eq!(by_node["whenUnsatisfiable"], "ScheduleAnyway", "a one-node cluster still runs every replica");
 }
 
 #[test]
 fn kubernetes_service_targets_the_container_port() {
-    let docs = yaml_documents(K8S);
-    let deployment = k8s_object(&docs, "Deployment");
-    let c = container(deployment);
-    let service = k8s_object(&docs, "Service");
-    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
-    let selector = service["spec"]["selector"].as_object().expect("the Service has a selector");
-    assert!(!selector.is_empty());
-    for (k, v) in selector {
-        assert_eq!(&pod_labels[k], v, "the Service selects the Deployment's pods ({k})");
+    for name in VARIANTS {
+        let docs = variant(name);
+        let deployment = k8s_object(&docs, "Deployment");
+        let c = container(deployment);
+        let service = k8s_object(&docs, "Service");
+        assert!(selects_pods(&service["spec"]["selector"], deployment), "the Service selects the pods");
+        let ports = service["spec"]["ports"].as_array().expect("Service ports");
+        assert!(
+            ports.iter().any(|p| is_container_port(&p["targetPort"], c)),
+            "a Service port targets the container port: {ports:?}"
+        );
+        assert!(
+            matches!(service["spec"]["type"].as_str(), None | Some("ClusterIP")),
+            "the Service stays inside the cluster (an Ingress publishes it)"
+        );
     }
-    let ports = service["spec"]["ports"].as_array().expect("Service ports");
-    assert!(
-        ports.iter().any(|p| is_container_port(&p["targetPort"], c)),
-        "a Service port targets the container port: {ports:?}"
-    );
-    assert!(
-        matches!(service["spec"]["type"].as_str(), None | Some("ClusterIP")),
-        "the example Service stays inside the cluster (an Ingress publishes it)"
-    );
 }
 
 #[test]
-fn kubernetes_pods_run_locked_down_and_share_the_rate_limit() {
-    let docs = yaml_documents(K8S);
+fn kubernetes_ingress_publishes_only_slacks_routes_over_tls() {
+    let docs = variant("http");
+    let service = k8s_object(&docs, "Service");
+    let ingress = k8s_object(&docs, "Ingress");
+    assert_eq!(ingress["apiVersion"], "networking.k8s.io/v1");
+    let rules = ingress["spec"]["rules"].as_array().expect("Ingress rules");
+    assert_eq!(rules.len(), 1);
+    let host = str_of(&rules[0]["host"], "Ingress host");
+    let tls_hosts = ingress["spec"]["tls"][0]["hosts"].as_array().expect("the Ingress terminates TLS");
+    assert!(tls_hosts.contains(&json!(host)), "TLS covers {host}");
+    // The same placeholder as manifest.yml, so one search-and-replace finds both.
+    let manifest_url = str_of(&slash_command(&yaml("manifest.yml"))["url"], "manifest url").to_owned();
+    assert!(manifest_url.starts_with(&format!("https://{host}/")), "manifest.yml and the Ingress name one host");
+
+    let paths: Vec<&Value> = rules[0]["http"]["paths"].as_array().expect("paths").iter().collect();
+    let published: BTreeSet<&str> = paths.iter().map(|p| str_of(&p["path"], "path")).collect();
+    assert!(published.contains("/slack/commands"), "Slack's command route is published");
+    assert!(published.iter().all(|p| p.starts_with("/slack/")), "only Slack's routes are public: {published:?}");
+    let service_ports = service["spec"]["ports"].as_array().expect("Service ports");
+    for path in paths {
+        assert_eq!(path["pathType"], "Exact");
+        let backend = &path["backend"]["service"];
+        assert_eq!(backend["name"], service["metadata"]["name"], "the Ingress sends to the Service");
+        let port = &backend["port"];
+        assert!(
+            service_ports.iter().any(|p| p["name"] == port["name"] || p["port"] == port["number"]),
+            "the Ingress names a port of the Service: {port}"
+        );
+    }
+}
+
+#[test]
+fn kubernetes_pods_run_locked_down() {
+    let docs = variant("socket-mode");
     let deployment = k8s_object(&docs, "Deployment");
     let pod = &deployment["spec"]["template"]["spec"];
     let c = container(deployment);
@@ -419,37 +678,6 @@ fn kubernetes_pods_run_locked_down_and_share_the_rate_limit() {
         for res in ["cpu", "memory"] {
             assert!(c["resources"][kind][res].is_string(), "resources.{kind}.{res} is set");
         }
-    }
-
-    // GREEN-API allows 50 calls/s per instance; each replica limits itself on its own.
-    let replicas = deployment["spec"]["replicas"].as_u64().expect("replicas is set");
-    assert!(replicas >= 2, "the example runs several replicas");
-    let max_rps: u64 = env_value(c, "GREEN_API_MAX_RPS")
-        .map(|e| str_of(&e["value"], "GREEN_API_MAX_RPS").parse().expect("GREEN_API_MAX_RPS is a number"))
-        .unwrap_or(50);
-    assert!(
-        max_rps * replicas <= 50,
-        "GREEN_API_MAX_RPS {max_rps} x {replicas} replicas exceeds GREEN-API's 50 per second"
-    );
-}
-
-#[test]
-fn kubernetes_instances_file_is_valid_and_its_instances_share_the_rate_limit() {
-    use slack_sendcontact::instances::{Defaults, parse_file};
-    let docs = yaml_documents(K8S);
-    let Some(file) = instances_file(&docs) else { return };
-    let secret = k8s_object(&docs, "Secret");
-    // The service's own reader: every token_env must be a key of the Secret
-    // (whose placeholders are not tokens, so a valid one stands in).
-    let env = |name: &str| secret["stringData"].get(name).map(|_| "0123456789abcdef".to_owned());
-    let defaults = Defaults { timeout: std::time::Duration::from_secs(10), max_rps: 50.try_into().unwrap() };
-    let config = parse_file(&file, &env, defaults).unwrap_or_else(|problems| {
-        panic!("SENDCONTACT_CONFIG's file: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
-    });
-    let replicas = k8s_object(&docs, "Deployment")["spec"]["replicas"].as_u64().expect("replicas is set");
-    for instance in &config.instances {
-        let max_rps = u64::from(instance.green_api.max_rps.get());
-        assert!(max_rps * replicas <= 50, "{}: max_rps {max_rps} x {replicas} replicas exceeds 50", instance.name);
     }
 }
 
