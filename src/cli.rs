@@ -16,7 +16,7 @@ use crate::i18n::command::Usage;
 use crate::i18n::routing::{Help, MaxText};
 use crate::i18n::{Language, Localized};
 use crate::instances::{Kind, Registry, route};
-use crate::metrics::Metrics;
+use crate::metrics::{self, Metrics};
 use crate::socket_mode::{AppToken, ConnectionOpener, OpenError};
 use crate::startup::Application;
 use crate::telemetry;
@@ -85,6 +85,8 @@ fn serve() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     telemetry::init(config.log_format, &config.log_filter);
+    // First, so that every log of a run starts by saying which build it is.
+    tracing::info!(version = metrics::VERSION, revision = metrics::revision(), "slack-sendcontact starting");
     let outcome = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).map_err(|e| e.to_string())?;
         app.run_until_stopped().await.map_err(|e| e.to_string())?;

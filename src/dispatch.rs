@@ -136,8 +136,11 @@ impl Dispatcher {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
                         log_outcome(&job, &result, "response_url");
-                        let delivered = deliver_late(&poster, &job, &reply, &result).await;
+                        let delivered = deliver_late(&poster, &metrics, &job, &reply, &result).await;
                         metrics.deferred_delivery(delivered);
+                        if delivered {
+                            metrics.command_outcome_delivered(job.received_at.elapsed());
+                        }
                     }
                 }
             }
@@ -147,14 +150,18 @@ impl Dispatcher {
 
         // Counted from the request's arrival: Slack's 3 s include the time
         // its body took to come in and be checked.
+        let inline = |reply: Reply| {
+            self.metrics.command_outcome_delivered(job_received_at.elapsed());
+            reply
+        };
         match tokio::time::timeout_at(job_received_at + self.ack_budget, &mut rx).await {
-            Ok(Ok(reply)) => reply,
+            Ok(Ok(reply)) => inline(reply),
             Ok(Err(_)) => messages::internal_error(language),
             Err(_) => {
                 // Closing first means a result that lands from now on goes to
                 // response_url, and one that already landed is taken here.
                 rx.close();
-                rx.try_recv().unwrap_or(sending)
+                rx.try_recv().map_or(sending, inline)
             }
         }
     }
@@ -185,12 +192,13 @@ impl Dispatcher {
 /// Posts the outcome to response_url; says whether it got there.
 async fn deliver_late(
     poster: &ResponseUrlPoster,
+    metrics: &Metrics,
     job: &Job,
     reply: &Reply,
     result: &Result<IdMessage, GreenApiError>,
 ) -> bool {
     let failure = match &job.response_url {
-        Some(url) => match poster.deliver(url, reply, job.received_at).await {
+        Some(url) => match poster.deliver(url, reply, job.received_at, || metrics.response_url_retry()).await {
             Ok(posts) => {
                 tracing::debug!(posts, "delivered the outcome to response_url");
                 return true;

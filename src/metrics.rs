@@ -6,11 +6,23 @@
 //! a request carries can grow the label space.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::outcome::Outcome;
+
+/// This build's version, as Cargo.toml says.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this binary was built from, when the build said so
+/// (`GIT_REVISION`, set by the Dockerfile's REVISION argument), else `unknown`.
+pub fn revision() -> &'static str {
+    match option_env!("GIT_REVISION").map(str::trim) {
+        Some(revision) if !revision.is_empty() => revision,
+        _ => "unknown",
+    }
+}
 
 /// Command outcomes: what the user got.
 pub const COMMAND_OUTCOMES: &[&str] = &Outcome::LABELS;
@@ -32,8 +44,17 @@ pub const SIGNATURE_REASONS: &[&str] = &[
 /// connection lost (or never made) for one of these reasons.
 pub const SOCKET_MODE_RECONNECTS: &[&str] =
     &["refresh_requested", "closed_by_slack", "dropped", "silent", "no_hello", "link_disabled", "open_failed"];
+/// HTTP statuses a request to a Slack route is refused with before any
+/// command is read: not Slack's (401), too big (413), too slow (408), not a form (400).
+pub const REJECTION_STATUSES: &[&str] = &["400", "401", "408", "413"];
 /// Upper bounds of the upstream latency buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Time to acknowledgement: dense around Slack's 3 s deadline (the ack budget
+/// defaults to 2.5 s), so an alert can tell "close to it" from "past it".
+const ACK_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 2.75, 3.0, 5.0];
+/// Time to outcome: inline outcomes (under 3 s) and late ones, which may take
+/// GREEN_API_TIMEOUT_MS plus response_url's retries.
+const OUTCOME_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0];
 
 /// Counters keyed by one of a fixed list of label values.
 struct LabeledCounter {
@@ -70,15 +91,17 @@ impl LabeledCounter {
 }
 
 struct Histogram {
+    bounds: &'static [f64],
     buckets: Box<[AtomicU64]>,
     count: AtomicU64,
     sum_micros: AtomicU64,
 }
 
 impl Histogram {
-    fn new() -> Self {
+    fn new(bounds: &'static [f64]) -> Self {
         Self {
-            buckets: LATENCY_BUCKETS.iter().map(|_| AtomicU64::new(0)).collect(),
+            bounds,
+            buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
             count: AtomicU64::new(0),
             sum_micros: AtomicU64::new(0),
         }
@@ -86,7 +109,7 @@ impl Histogram {
 
     fn observe(&self, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
-        if let Some(i) = LATENCY_BUCKETS.iter().position(|le| secs <= *le) {
+        if let Some(i) = self.bounds.iter().position(|le| secs <= *le) {
             self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -94,19 +117,30 @@ impl Histogram {
     }
 
     /// The samples of one labelled histogram; `labels` are the pairs
-    /// without braces (`instance="telegram"`).
+    /// without braces (`instance="telegram"`), or empty for none.
     fn render_values(&self, out: &mut String, name: &str, labels: &str) {
+        let (bucket_labels, total_labels) = if labels.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!("{labels},"), format!("{{{labels}}}"))
+        };
         let mut cumulative = 0;
-        for (le, bucket) in LATENCY_BUCKETS.iter().zip(self.buckets.iter()) {
+        for (le, bucket) in self.bounds.iter().zip(self.buckets.iter()) {
             cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+            let _ = writeln!(out, "{name}_bucket{{{bucket_labels}le=\"{le}\"}} {cumulative}");
         }
         let count = self.count.load(Ordering::Relaxed);
         let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(
             out,
-            "{name}_bucket{{{labels},le=\"+Inf\"}} {count}\n{name}_sum{{{labels}}} {sum}\n{name}_count{{{labels}}} {count}"
+            "{name}_bucket{{{bucket_labels}le=\"+Inf\"}} {count}\n{name}_sum{total_labels} {sum}\n\
+             {name}_count{total_labels} {count}"
         );
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        self.render_values(out, name, "");
     }
 }
 
@@ -119,7 +153,21 @@ pub struct InstanceMetrics {
     name: String,
     calls: LabeledCounter,
     latency: Histogram,
+    /// Sends waiting for their rate-limiter slot; signed, so that a
+    /// decrement racing ahead of its increment cannot wrap around.
+    rate_limiter_queue: AtomicI64,
     instance_type: OnceLock<String>,
+}
+
+/// A send waiting in its instance's rate-limiter queue, counted until
+/// dropped (also when its command is dropped mid-wait).
+#[must_use = "the send is counted as queued only while this lives"]
+pub struct Queued<'a>(&'a AtomicI64);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 struct SocketModeMetrics {
@@ -132,7 +180,8 @@ impl InstanceMetrics {
         Self {
             name: name.to_owned(),
             calls: LabeledCounter::new(UPSTREAM_CLASSES),
-            latency: Histogram::new(),
+            latency: Histogram::new(LATENCY_BUCKETS),
+            rate_limiter_queue: AtomicI64::new(0),
             instance_type: OnceLock::new(),
         }
     }
@@ -156,6 +205,12 @@ impl InstanceMetrics {
     pub fn set_instance_type(&self, instance_type: &str) {
         let _ = self.instance_type.set(instance_type.chars().filter(char::is_ascii_alphanumeric).take(32).collect());
     }
+
+    /// Counts a send as waiting for its rate-limiter slot until the guard drops.
+    pub fn queued_for_rate_limit(&self) -> Queued<'_> {
+        self.rate_limiter_queue.fetch_add(1, Ordering::Relaxed);
+        Queued(&self.rate_limiter_queue)
+    }
 }
 
 /// The process's metrics. One instance, shared by reference.
@@ -165,6 +220,10 @@ pub struct Metrics {
     instances: Vec<Arc<InstanceMetrics>>,
     deferred: LabeledCounter,
     signature_rejections: LabeledCounter,
+    rejected_requests: LabeledCounter,
+    response_url_retries: AtomicU64,
+    ack_latency: Histogram,
+    outcome_latency: Histogram,
     /// Rendered only where Socket Mode is on, so that an alert on it never
     /// fires for an HTTP-only deployment.
     socket_mode: OnceLock<SocketModeMetrics>,
@@ -189,6 +248,10 @@ impl Metrics {
             instances: instance_names.iter().map(|name| Arc::new(InstanceMetrics::new(name.as_ref()))).collect(),
             deferred: LabeledCounter::new(DEFERRED_OUTCOMES),
             signature_rejections: LabeledCounter::new(SIGNATURE_REASONS),
+            rejected_requests: LabeledCounter::new(REJECTION_STATUSES),
+            response_url_retries: AtomicU64::new(0),
+            ack_latency: Histogram::new(ACK_BUCKETS),
+            outcome_latency: Histogram::new(OUTCOME_BUCKETS),
             socket_mode: OnceLock::new(),
         }
     }
@@ -213,6 +276,30 @@ impl Metrics {
         self.signature_rejections.inc(reason);
     }
 
+    /// A request to a Slack route refused with a 4xx before any command was
+    /// read. Statuses outside [`REJECTION_STATUSES`] are not counted.
+    pub fn request_rejected(&self, status: u16) {
+        if let Some(i) = REJECTION_STATUSES.iter().position(|s| s.parse() == Ok(status)) {
+            self.rejected_requests.values[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A response_url POST is about to be tried again.
+    pub fn response_url_retry(&self) {
+        self.response_url_retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Slack got its answer to a command `elapsed` after the command arrived.
+    pub fn command_acknowledged(&self, elapsed: Duration) {
+        self.ack_latency.observe(elapsed);
+    }
+
+    /// The user got the command's outcome `elapsed` after it arrived: with
+    /// the acknowledgement, or later through response_url or the bot's post.
+    pub fn command_outcome_delivered(&self, elapsed: Duration) {
+        self.outcome_latency.observe(elapsed);
+    }
+
     /// Whether a Socket Mode connection to Slack is up; the first call
     /// turns the Socket Mode series on.
     pub fn socket_mode_connected(&self, up: bool) {
@@ -232,7 +319,25 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
+        let mut out = String::with_capacity(8192);
+        let _ = writeln!(
+            out,
+            "# HELP slack_sendcontact_build_info The running build: version and git revision.\n\
+             # TYPE slack_sendcontact_build_info gauge\n\
+             slack_sendcontact_build_info{{version=\"{}\",revision=\"{}\"}} 1",
+            label_value(VERSION),
+            label_value(revision()),
+        );
+        self.ack_latency.render(
+            &mut out,
+            "slack_sendcontact_command_ack_seconds",
+            "Time from a command's arrival to Slack's answer (Slack gives up after 3 s).",
+        );
+        self.outcome_latency.render(
+            &mut out,
+            "slack_sendcontact_command_outcome_seconds",
+            "Time from a command's arrival to its outcome reaching the user, inline or later.",
+        );
         self.commands.render(
             &mut out,
             "slack_sendcontact_commands_total",
@@ -269,6 +374,28 @@ impl Metrics {
             "reason",
             "Requests refused with 401 for their Slack signature.",
         );
+        self.rejected_requests.render(
+            &mut out,
+            "slack_sendcontact_rejected_requests_total",
+            "status",
+            "Requests to a Slack route refused before any command was read, by HTTP status.",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP slack_sendcontact_response_url_retries_total response_url POSTs tried again after a failure.\n\
+             # TYPE slack_sendcontact_response_url_retries_total counter\n\
+             slack_sendcontact_response_url_retries_total {}",
+            self.response_url_retries.load(Ordering::Relaxed)
+        );
+        let queue = "slack_sendcontact_rate_limiter_queue";
+        let _ = writeln!(
+            out,
+            "# HELP {queue} Sends waiting for their turn under their instance's rate limit.\n# TYPE {queue} gauge"
+        );
+        for instance in &self.instances {
+            let waiting = instance.rate_limiter_queue.load(Ordering::Relaxed).max(0);
+            let _ = writeln!(out, "{queue}{{instance=\"{}\"}} {waiting}", instance.name);
+        }
         if let Some(socket_mode) = self.socket_mode.get() {
             let _ = writeln!(
                 out,
@@ -299,6 +426,11 @@ impl Metrics {
         }
         out
     }
+}
+
+/// `value` as a Prometheus label value: backslash, quote and newline escaped.
+fn label_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -354,6 +486,55 @@ mod tests {
         assert!(text.lines().any(|l| l == line), "{text}");
         metrics.socket_mode_connected(true);
         assert!(metrics.render().lines().any(|l| l == "slack_sendcontact_socket_mode_connected 1"));
+    }
+
+    #[test]
+    fn renders_what_operators_alert_on() {
+        let metrics = Metrics::default();
+        metrics.command_acknowledged(Duration::from_millis(2600));
+        metrics.command_acknowledged(Duration::from_millis(3100));
+        metrics.command_outcome_delivered(Duration::from_secs(12));
+        for status in [401, 401, 413, 408, 400, 404] {
+            metrics.request_rejected(status);
+        }
+        metrics.response_url_retry();
+        let default = metrics.instance(0);
+        let first = default.queued_for_rate_limit();
+        let second = default.queued_for_rate_limit();
+        drop(first);
+        let text = metrics.render();
+        let build_info = format!(
+            "slack_sendcontact_build_info{{version=\"{}\",revision=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            revision()
+        );
+        for line in [
+            build_info.as_str(),
+            "slack_sendcontact_command_ack_seconds_bucket{le=\"2.5\"} 0",
+            "slack_sendcontact_command_ack_seconds_bucket{le=\"2.75\"} 1",
+            "slack_sendcontact_command_ack_seconds_bucket{le=\"3\"} 1",
+            "slack_sendcontact_command_ack_seconds_bucket{le=\"5\"} 2",
+            "slack_sendcontact_command_ack_seconds_count 2",
+            "slack_sendcontact_command_outcome_seconds_bucket{le=\"10\"} 0",
+            "slack_sendcontact_command_outcome_seconds_bucket{le=\"15\"} 1",
+            "slack_sendcontact_rejected_requests_total{status=\"401\"} 2",
+            "slack_sendcontact_rejected_requests_total{status=\"413\"} 1",
+            "slack_sendcontact_rejected_requests_total{status=\"408\"} 1",
+            "slack_sendcontact_rejected_requests_total{status=\"400\"} 1",
+            "slack_sendcontact_response_url_retries_total 1",
+            "slack_sendcontact_rate_limiter_queue{instance=\"default\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
+        assert!(!text.contains("404"), "only the listed statuses are counted");
+        drop(second);
+        assert!(metrics.render().lines().any(|l| l == "slack_sendcontact_rate_limiter_queue{instance=\"default\"} 0"));
+    }
+
+    #[test]
+    fn label_values_cannot_break_the_exposition_format() {
+        assert_eq!(label_value("0.1.0"), "0.1.0");
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl GreenApiClient {
             // the next millisecond, so sleeping until `now` would cost every
             // call up to 1 ms and an extra wake-up.
             if slot > now {
+                let _queued = self.metrics.queued_for_rate_limit();
                 sleep_until(slot).await;
             }
             let request = self

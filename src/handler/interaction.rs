@@ -61,12 +61,16 @@ pub async fn interaction(state: &AppState, payload: &str, received_at: Instant) 
         // Filled in once the chat is routed.
         instance = tracing::field::Empty,
     );
-    Ok(submit(state, submission, received_at).instrument(span).await)
+    let answer = submit(state, submission, received_at).instrument(span).await;
+    state.metrics.command_acknowledged(received_at.elapsed());
+    Ok(answer)
 }
 
 async fn submit(state: &AppState, submission: Submission, received_at: Instant) -> Option<Value> {
+    // A refusal is answered at once: the acknowledgement is the outcome.
     let log = |outcome: Outcome, detail: &str| {
         state.metrics.command(outcome);
+        state.metrics.command_outcome_delivered(received_at.elapsed());
         tracing::info!(%outcome, detail, "form refused");
     };
     let language = match submission.metadata.as_ref().and_then(|m| m.language.as_deref()) {
@@ -121,6 +125,9 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
     state.dispatcher.spawn_send(job, move |job, result| async move {
         let delivered = post_outcome(&web_api, &job, instance.as_deref(), &result).await;
         metrics.deferred_delivery(delivered);
+        if delivered {
+            metrics.command_outcome_delivered(job.received_at.elapsed());
+        }
     });
     None
 }

@@ -91,12 +91,16 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         // Filled in once the chat is routed.
         instance = tracing::field::Empty,
     );
-    answer(state, form, received_at).instrument(span).await
+    let reply = answer(state, form, received_at).instrument(span).await;
+    state.metrics.command_acknowledged(received_at.elapsed());
+    reply
 }
 
 async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Option<Reply> {
+    // What is decided here is answered at once: the acknowledgement is the outcome.
     let log = |outcome: Outcome, detail: &str| {
         state.metrics.command(outcome);
+        state.metrics.command_outcome_delivered(received_at.elapsed());
         tracing::info!(%outcome, detail, "command finished");
     };
     let language = language_for(state, &form.user_id, received_at).await;

@@ -63,6 +63,14 @@ impl ResponseError for SlackRequestError {
     }
 }
 
+/// `result`, with a refusal counted by its status for the operators' metric.
+pub fn counted<T>(state: &AppState, result: Result<T, SlackRequestError>) -> Result<T, SlackRequestError> {
+    if let Err(e) = &result {
+        state.metrics.request_rejected(e.status_code().as_u16());
+    }
+    result
+}
+
 /// The body of a request that came from Slack, or `None` for Slack's
 /// certificate probe (`ssl_check=1`), which only needs a 200.
 pub async fn read_verified(

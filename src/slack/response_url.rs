@@ -114,8 +114,15 @@ impl ResponseUrlPoster {
     /// POSTs `reply` to `url`, retrying connection failures and 429 with
     /// backoff (Retry-After honoured) within Slack's limits, counted from
     /// `received_at`; a 5xx, a timeout or a broken connection is not retried.
-    /// Returns how many POSTs it took.
-    pub async fn deliver(&self, url: &ResponseUrl, reply: &Reply, received_at: Instant) -> Result<u32, DeliveryError> {
+    /// Returns how many POSTs it took. `on_retry` runs before each POST after
+    /// the first, so operators see retries as they happen.
+    pub async fn deliver(
+        &self,
+        url: &ResponseUrl,
+        reply: &Reply,
+        received_at: Instant,
+        on_retry: impl Fn(),
+    ) -> Result<u32, DeliveryError> {
         let body = reply.to_json();
         let expires = received_at + LIFETIME;
         let mut backoff = self.retry.backoff();
@@ -154,6 +161,7 @@ impl ResponseUrlPoster {
                 return Err(DeliveryError::GaveUp { posts: post, last });
             }
             tracing::warn!(host = url.host(), post, wait_ms = wait.as_millis() as u64, failure = %last, "response_url POST failed; retrying");
+            on_retry();
             sleep_until(Instant::now() + wait).await;
         }
         Err(DeliveryError::GaveUp { posts: MAX_POSTS, last })
@@ -234,7 +242,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
+        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now(), || {}).await;
         assert_eq!(result, Err(DeliveryError::GaveUp { posts: 1, last: "HTTP 429".into() }));
     }
 
@@ -249,7 +257,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now()).await;
+        let result = poster.deliver(&url, &Reply::ephemeral("done"), Instant::now(), || {}).await;
         match result {
             Err(DeliveryError::GaveUp { posts, last }) => {
                 assert_eq!(posts, MAX_POSTS);

@@ -76,3 +76,139 @@ fn get_settings(type_instance: &str) -> Mock {
         .and(path(format!("/waInstance{ID_INSTANCE}/getSettings/{TOKEN}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"typeInstance": type_instance})))
 }
+
+/// The value of the series `name` (with its labels, as rendered), if present.
+fn value(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Scrapes until `series` reads `expected` (generously), and returns the scrape.
+async fn scrape_until(app: &TestApp, series: &str, expected: f64) -> String {
+    for _ in 0..300 {
+        let text = scrape(app).await;
+        if value(&text, series) == Some(expected) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{series} never reached {expected}:\n{}", scrape(app).await);
+}
+
+#[tokio::test]
+async fn build_info_names_the_running_version() {
+    let app = spawn_app().await;
+    let text = scrape(&app).await;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("slack_sendcontact_build_info{"))
+        .unwrap_or_else(|| panic!("no build_info in\n{text}"));
+    let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(line.contains(&version), "{line}");
+    assert!(line.contains(",revision=\"") && line.ends_with("} 1"), "{line}");
+}
+
+#[tokio::test]
+async fn acknowledgement_and_outcome_times_cover_inline_and_late_outcomes() {
+    let app = spawn_app_with(|c| c.ack_budget = Duration::from_millis(200)).await;
+    send_contact().respond_with(id_message("fast")).up_to_n_times(1).mount(&app.green_api).await;
+    send_contact().respond_with(id_message("slow").set_delay(Duration::from_millis(600))).mount(&app.green_api).await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+
+    // An inline outcome, a late one, and a help whose answer is its outcome.
+    reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    reply(app.post_command("help").await).await;
+    app.wait_for_response_url_posts(1).await;
+
+    let text = scrape_until(&app, "slack_sendcontact_command_outcome_seconds_count", 3.0).await;
+    for (series, expected) in [
+        ("slack_sendcontact_command_ack_seconds_count", 3.0),
+        ("slack_sendcontact_command_ack_seconds_bucket{le=\"+Inf\"}", 3.0),
+        // Acknowledged within the ack budget, far inside Slack's 3 s.
+        ("slack_sendcontact_command_ack_seconds_bucket{le=\"3\"}", 3.0),
+        // The late outcome came after GREEN-API's 600 ms; the other two at once.
+        ("slack_sendcontact_command_outcome_seconds_bucket{le=\"0.5\"}", 2.0),
+        ("slack_sendcontact_command_outcome_seconds_bucket{le=\"+Inf\"}", 3.0),
+    ] {
+        assert_eq!(value(&text, series), Some(expected), "{series} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn refused_requests_are_counted_by_status() {
+    let app = spawn_app_tuned(|_| {}, |t| t.body_timeout = Duration::from_millis(300)).await;
+    send_contact().respond_with(id_message("1")).expect(0).mount(&app.green_api).await;
+
+    assert_eq!(app.post_signed(app.form("help"), now() - 1000).await.status(), 401);
+    assert_eq!(app.post_with_headers(app.form("help"), &[]).await.status(), 401);
+    assert_eq!(app.post_with_headers("text=".repeat(4000), &[]).await.status(), 413);
+    let duplicated = format!("{}&text=again", app.form("help"));
+    assert_eq!(app.post_signed(duplicated, now()).await.status(), 400);
+    // A body that never finishes arriving.
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stream,
+        b"POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\ntext=",
+    )
+    .await
+    .unwrap();
+
+    let text = scrape_until(&app, "slack_sendcontact_rejected_requests_total{status=\"408\"}", 1.0).await;
+    for (status, expected) in [("400", 1.0), ("401", 2.0), ("413", 1.0)] {
+        let series = format!("slack_sendcontact_rejected_requests_total{{status=\"{status}\"}}");
+        assert_eq!(value(&text, &series), Some(expected), "{series} in\n{text}");
+    }
+    assert_eq!(value(&text, "slack_sendcontact_commands_total{outcome=\"help\"}"), Some(0.0));
+}
+
+#[tokio::test]
+async fn response_url_retries_are_counted_as_they_happen() {
+    let app = spawn_app_with(|c| c.ack_budget = Duration::from_millis(100)).await;
+    send_contact().respond_with(id_message("slow").set_delay(Duration::from_millis(300))).mount(&app.green_api).await;
+    Mock::given(method("POST"))
+        .and(path(RESPONSE_URL_PATH))
+        // 429: Slack did not post it, so it is sent again (a 5xx may have been posted, and is not).
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&app.slack)
+        .await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+
+    reply(app.post_command("10000000 79876543210 Ivan").await).await;
+
+    let text = scrape_until(&app, "slack_sendcontact_deferred_deliveries_total{outcome=\"delivered\"}", 1.0).await;
+    assert_eq!(value(&text, "slack_sendcontact_response_url_retries_total"), Some(2.0), "{text}");
+}
+
+#[tokio::test]
+async fn sends_waiting_for_the_rate_limit_show_as_a_queue() {
+    // One send per second: four at once leave three waiting, for up to 3 s.
+    let app = spawn_app_with(|c| {
+        c.instances.instances[0].green_api.max_rps = std::num::NonZeroU32::new(1).unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_secs(30);
+        c.ack_budget = Duration::from_millis(100);
+    })
+    .await;
+    send_contact().respond_with(id_message("1")).expect(4).mount(&app.green_api).await;
+    response_url_ok().mount(&app.slack).await;
+
+    let commands: Vec<_> = (0..4).map(|_| app.post_command("10000000 79876543210 Ivan")).collect();
+    futures_util::future::join_all(commands).await;
+
+    let mut seen = 0.0_f64;
+    for _ in 0..300 {
+        let queue = value(&scrape(&app).await, "slack_sendcontact_rate_limiter_queue{instance=\"default\"}")
+            .expect("the queue gauge");
+        seen = seen.max(queue);
+        if seen >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!((1.0..=3.0).contains(&seen), "the queue showed {seen} waiting sends");
+    // Once every send has had its turn, the queue is empty again.
+    scrape_until(&app, "slack_sendcontact_commands_total{outcome=\"sent\"}", 4.0).await;
+    assert_eq!(value(&scrape(&app).await, "slack_sendcontact_rate_limiter_queue{instance=\"default\"}"), Some(0.0));
+}
