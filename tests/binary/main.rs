@@ -5,6 +5,7 @@ mod dotenv;
 mod hardening;
 mod healthcheck;
 mod instances;
+mod logs;
 mod process;
 mod secrets;
 mod shutdown;
