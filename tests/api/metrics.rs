@@ -212,3 +212,61 @@ async fn sends_waiting_for_the_rate_limit_show_as_a_queue() {
     scrape_until(&app, "slack_sendcontact_commands_total{outcome=\"sent\"}", 4.0).await;
     assert_eq!(value(&scrape(&app).await, "slack_sendcontact_rate_limiter_queue{instance=\"default\"}"), Some(0.0));
 }
+
+/// Every `slack_sendcontact_*` series in `expr`, with the label values its matchers
+/// ask for (`label="value"`, or each alternative of `label=~"a|b"`).
+fn series_in(expr: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut found = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("slack_sendcontact_") {
+        let tail = &rest[at..];
+        let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+        let name = tail[..end].to_owned();
+        let mut matchers = Vec::new();
+        if let Some(inner) = tail[end..].strip_prefix('{') {
+            let inner = &inner[..inner.find('}').expect("a closed matcher")];
+            for matcher in inner.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+                let (label, value) = matcher.split_once('=').expect("label=value");
+                let value = value.trim_start_matches('~').trim_matches('"');
+                for alternative in value.split('|') {
+                    matchers.push((label.to_owned(), alternative.to_owned()));
+                }
+            }
+        }
+        found.push((name, matchers));
+        rest = &tail[end..];
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_alert_rule_uses_series_and_labels_the_service_exports() {
+    let rules: serde_json::Value =
+        serde_yaml_ng::from_str(include_str!("../../deploy/prometheus/alerts.yml")).expect("alerts.yml is YAML");
+    let readme = include_str!("../../README.md");
+    let app = spawn_app().await;
+    let text = scrape(&app).await;
+
+    let rules = rules["groups"][0]["rules"].as_array().expect("a group of rules");
+    assert!(rules.len() >= 10, "the rules file has the alerts README lists");
+    for rule in rules {
+        let name = rule["alert"].as_str().expect("each rule is an alert");
+        let expr = rule["expr"].as_str().expect("each alert has an expression");
+        assert!(rule["labels"]["severity"].is_string(), "{name} has a severity");
+        assert!(rule["annotations"]["summary"].is_string(), "{name} has a summary");
+        assert!(readme.contains(&format!("`{name}`")), "README's alert table lists {name}");
+        let series = series_in(expr);
+        assert!(!series.is_empty(), "{name} uses the service's metrics: {expr}");
+        for (series, matchers) in series {
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with(&format!("{series}{{")) || l.starts_with(&format!("{series} ")))
+                .collect();
+            assert!(!lines.is_empty(), "{name}: /metrics has no {series}");
+            for (label, value) in matchers {
+                let pair = format!("{label}=\"{value}\"");
+                assert!(lines.iter().any(|l| l.contains(&pair)), "{name}: /metrics has no {series} with {pair}");
+            }
+        }
+    }
+}
