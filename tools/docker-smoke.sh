@@ -9,6 +9,8 @@
 #   - `docker stop` during an in-flight command: the command still completes, and the
 #     container exits with code 0 within the grace period
 #   - prints the image size (warns above AIM_IMAGE_MB, fails above MAX_IMAGE_MB)
+#   - the image carries its OCI labels, and the build's revision shows in its labels and
+#     in slack_sendcontact_build_info
 #
 # Run as root (or as a user that may use docker). No container registry is needed: when
 # docker, its daemon or the base images are missing, it runs shared/tools/docker-offline-bases.sh,
@@ -19,6 +21,7 @@
 #   OFFLINE_BASES   path of docker-offline-bases.sh             (default: $SHARED_DIR/tools/...)
 #   IMAGE           tag to build and test                       (default: slack-sendcontact:smoke)
 #   RUST_IMAGE, RUNTIME_IMAGE   build args                      (default: the Dockerfile's ARGs)
+#   REVISION        build arg: the git commit                   (default: git rev-parse HEAD, else unknown)
 #   SKIP_BUILD=1    test an existing $IMAGE without building it
 #   KEEP_IMAGE=0    remove $IMAGE at the end                    (default: keep, builds stay cached)
 #   STOP_TIMEOUT    seconds given to `docker stop`              (default: 30; the drain is <= 20 s)
@@ -38,6 +41,7 @@ IMAGE=${IMAGE:-slack-sendcontact:smoke}
 dockerfile_arg() { sed -n "s/^ARG $1=//p" "$REPO_DIR/Dockerfile" | head -n1; }
 RUST_IMAGE=${RUST_IMAGE:-$(dockerfile_arg RUST_IMAGE)}
 RUNTIME_IMAGE=${RUNTIME_IMAGE:-$(dockerfile_arg RUNTIME_IMAGE)}
+REVISION=${REVISION:-$(git -C "$REPO_DIR" rev-parse HEAD 2>/dev/null || echo unknown)}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP_IMAGE=${KEEP_IMAGE:-1}
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
@@ -124,6 +128,7 @@ if [ "$SKIP_BUILD" != 1 ]; then
     b0=$(date +%s)
     build=(docker build --network host --force-rm
         --build-arg "RUST_IMAGE=$RUST_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE"
+        --build-arg "REVISION=$REVISION"
         -t "$IMAGE" "$REPO_DIR")
     if [ "$VERBOSE" = 1 ]; then
         "${build[@]}" 2>&1 | tee "$WORK/build.log"
@@ -135,6 +140,15 @@ if [ "$SKIP_BUILD" != 1 ]; then
     ok "image built in $(($(date +%s) - b0)) s ($cached steps from cache)"
 fi
 have_image "$IMAGE" || fail "no image $IMAGE"
+
+labels=$(docker image inspect -f '{{json .Config.Labels}}' "$IMAGE")
+for key in title description version revision source licenses; do
+    case "$labels" in *"\"org.opencontainers.image.$key\""*) ;; *) fail "the image has no label org.opencontainers.image.$key" ;; esac
+done
+if [ "$SKIP_BUILD" != 1 ]; then
+    case "$labels" in *"\"org.opencontainers.image.revision\":\"$REVISION\""*) ;; *) fail "the image's revision label is not $REVISION: $labels" ;; esac
+fi
+ok "OCI labels: $labels"
 
 size_bytes=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 size_mb=$(python3 -c "print(f'{$size_bytes / 1e6:.1f}')")
@@ -200,7 +214,7 @@ if ! skipped check; then
 fi
 
 # ---------------------------------------------------------------- serve
-# Locked down like deploy/kubernetes.yml: read-only root, no capabilities, no privilege gain.
+# Locked down like deploy/kubernetes/base/deployment.yml: read-only root, no capabilities, no privilege gain.
 CID=$(docker run -d --name "slack-sendcontact-smoke-$$" --network host \
     --read-only --cap-drop ALL --security-opt no-new-privileges \
     --env-file "$WORK/sendcontact.env" \
@@ -227,6 +241,10 @@ ok "GET /readyz 200"
 if ! skipped metrics; then
     [ "$(http_code "$BASE/metrics")" = 200 ] || fail "GET /metrics is not 200"
     grep -q '^# TYPE ' "$WORK/body" || fail "GET /metrics is not in the Prometheus text format"
+    if [ "$SKIP_BUILD" != 1 ]; then
+        grep -q "^slack_sendcontact_build_info{.*revision=\"$REVISION\"} 1\$" "$WORK/body" \
+            || fail "slack_sendcontact_build_info does not name the revision $REVISION"
+    fi
     ok "GET /metrics 200 ($(grep -c '^# TYPE ' "$WORK/body") metric families)"
 fi
 
