@@ -141,6 +141,8 @@ async fn refused_requests_are_counted_by_status() {
 
     assert_eq!(app.post_signed(app.form("help"), now() - 1000).await.status(), 401);
     assert_eq!(app.post_with_headers(app.form("help"), &[]).await.status(), 401);
+    // The form's route is counted alike.
+    assert_eq!(app.post_to("/slack/interactions", "payload=%7B%7D", &[]).await.status(), 401);
     assert_eq!(app.post_with_headers("text=".repeat(4000), &[]).await.status(), 413);
     let duplicated = format!("{}&text=again", app.form("help"));
     assert_eq!(app.post_signed(duplicated, now()).await.status(), 400);
@@ -155,7 +157,7 @@ async fn refused_requests_are_counted_by_status() {
     .unwrap();
 
     let text = scrape_until(&app, "slack_sendcontact_rejected_requests_total{status=\"408\"}", 1.0).await;
-    for (status, expected) in [("400", 1.0), ("401", 2.0), ("413", 1.0)] {
+    for (status, expected) in [("400", 1.0), ("401", 3.0), ("413", 1.0)] {
         let series = format!("slack_sendcontact_rejected_requests_total{{status=\"{status}\"}}");
         assert_eq!(value(&text, &series), Some(expected), "{series} in\n{text}");
     }
