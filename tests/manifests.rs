@@ -642,6 +642,16 @@ fn kubernetes_ingress_publishes_only_slacks_routes_over_tls() {
     let paths: Vec<&Value> = rules[0]["http"]["paths"].as_array().expect("paths").iter().collect();
     let published: BTreeSet<&str> = paths.iter().map(|p| str_of(&p["path"], "path")).collect();
     assert!(published.contains("/slack/commands"), "Slack's command route is published");
+    // Every URL the Slack app calls (manifest.yml) reaches the service through the Ingress.
+    let manifest = yaml("manifest.yml");
+    let mut called: Vec<&str> = vec![str_of(&slash_command(&manifest)["url"], "command url")];
+    if let Some(url) = manifest["settings"]["interactivity"]["request_url"].as_str() {
+        called.push(url);
+    }
+    for url in called {
+        let path = url.strip_prefix(&format!("https://{host}")).unwrap_or_else(|| panic!("{url} is on {host}"));
+        assert!(published.contains(path), "the Ingress publishes {path}, which the Slack app calls");
+    }
     assert!(published.iter().all(|p| p.starts_with("/slack/")), "only Slack's routes are public: {published:?}");
     let service_ports = service["spec"]["ports"].as_array().expect("Service ports");
     for path in paths {
