@@ -351,7 +351,12 @@ impl Metrics {
              class.\n# TYPE {calls} counter"
         );
         for instance in &self.instances {
-            instance.calls.render_values(&mut out, calls, &format!("instance=\"{}\",", instance.name), "class");
+            instance.calls.render_values(
+                &mut out,
+                calls,
+                &format!("green_api_instance=\"{}\",", instance.name),
+                "class",
+            );
         }
         let latency = "slack_sendcontact_upstream_duration_seconds";
         let _ = writeln!(
@@ -360,7 +365,7 @@ impl Metrics {
              # TYPE {latency} histogram"
         );
         for instance in &self.instances {
-            instance.latency.render_values(&mut out, latency, &format!("instance=\"{}\"", instance.name));
+            instance.latency.render_values(&mut out, latency, &format!("green_api_instance=\"{}\"", instance.name));
         }
         self.deferred.render(
             &mut out,
@@ -394,7 +399,7 @@ impl Metrics {
         );
         for instance in &self.instances {
             let waiting = instance.rate_limiter_queue.load(Ordering::Relaxed).max(0);
-            let _ = writeln!(out, "{queue}{{instance=\"{}\"}} {waiting}", instance.name);
+            let _ = writeln!(out, "{queue}{{green_api_instance=\"{}\"}} {waiting}", instance.name);
         }
         if let Some(socket_mode) = self.socket_mode.get() {
             let _ = writeln!(
@@ -421,7 +426,7 @@ impl Metrics {
             let _ =
                 writeln!(out, "# HELP {info} GREEN-API instance type reported by getSettings.\n# TYPE {info} gauge");
             for (name, kind) in known {
-                let _ = writeln!(out, "{info}{{instance=\"{name}\",type=\"{kind}\"}} 1");
+                let _ = writeln!(out, "{info}{{green_api_instance=\"{name}\",type=\"{kind}\"}} 1");
             }
         }
         out
@@ -454,23 +459,23 @@ mod tests {
         for line in [
             "slack_sendcontact_commands_total{outcome=\"sent\"} 2",
             "slack_sendcontact_commands_total{outcome=\"timeout\"} 1",
-            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"2xx\"} 1",
-            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"timeout\"} 1",
-            "slack_sendcontact_upstream_calls_total{instance=\"telegram\",class=\"4xx\"} 0",
-            "slack_sendcontact_upstream_calls_total{instance=\"max\",class=\"4xx\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"0.01\"} 0",
-            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"0.025\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"30\"} 1",
-            "slack_sendcontact_upstream_duration_seconds_bucket{instance=\"telegram\",le=\"+Inf\"} 2",
-            "slack_sendcontact_upstream_duration_seconds_count{instance=\"telegram\"} 2",
-            "slack_sendcontact_upstream_duration_seconds_count{instance=\"max\"} 1",
+            "slack_sendcontact_upstream_calls_total{green_api_instance=\"telegram\",class=\"2xx\"} 1",
+            "slack_sendcontact_upstream_calls_total{green_api_instance=\"telegram\",class=\"timeout\"} 1",
+            "slack_sendcontact_upstream_calls_total{green_api_instance=\"telegram\",class=\"4xx\"} 0",
+            "slack_sendcontact_upstream_calls_total{green_api_instance=\"max\",class=\"4xx\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{green_api_instance=\"telegram\",le=\"0.01\"} 0",
+            "slack_sendcontact_upstream_duration_seconds_bucket{green_api_instance=\"telegram\",le=\"0.025\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{green_api_instance=\"telegram\",le=\"30\"} 1",
+            "slack_sendcontact_upstream_duration_seconds_bucket{green_api_instance=\"telegram\",le=\"+Inf\"} 2",
+            "slack_sendcontact_upstream_duration_seconds_count{green_api_instance=\"telegram\"} 2",
+            "slack_sendcontact_upstream_duration_seconds_count{green_api_instance=\"max\"} 1",
             "slack_sendcontact_deferred_deliveries_total{outcome=\"delivered\"} 1",
             "slack_sendcontact_signature_rejections_total{reason=\"mismatch\"} 1",
-            "slack_sendcontact_green_api_instance_info{instance=\"telegram\",type=\"telegram\"} 1",
+            "slack_sendcontact_green_api_instance_info{green_api_instance=\"telegram\",type=\"telegram\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
-        assert!(!text.contains("instance=\"max\",type"), "{text}");
+        assert!(!text.contains("green_api_instance=\"max\",type"), "{text}");
     }
 
     #[test]
@@ -522,13 +527,18 @@ mod tests {
             "slack_sendcontact_rejected_requests_total{status=\"408\"} 1",
             "slack_sendcontact_rejected_requests_total{status=\"400\"} 1",
             "slack_sendcontact_response_url_retries_total 1",
-            "slack_sendcontact_rate_limiter_queue{instance=\"default\"} 1",
+            "slack_sendcontact_rate_limiter_queue{green_api_instance=\"default\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
         assert!(!text.contains("404"), "only the listed statuses are counted");
         drop(second);
-        assert!(metrics.render().lines().any(|l| l == "slack_sendcontact_rate_limiter_queue{instance=\"default\"} 0"));
+        assert!(
+            metrics
+                .render()
+                .lines()
+                .any(|l| l == "slack_sendcontact_rate_limiter_queue{green_api_instance=\"default\"} 0")
+        );
     }
 
     #[test]

@@ -356,7 +356,6 @@ fn env_example_and_readme_name_the_same_variables() {
 }
 
 #[test]
-#[ignore = "until the variables of issues 10, 11 and 12 land"]
 fn every_variable_readme_documents_is_read_by_the_service() {
     let mut sources = String::new();
     fn collect(dir: &Path, out: &mut String) {

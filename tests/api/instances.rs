@@ -259,9 +259,9 @@ async fn upstream_metrics_are_labelled_by_instance() {
     let metrics = team.app.client.get(format!("{}/metrics", team.app.address)).send().await.unwrap();
     let text = metrics.text().await.unwrap();
     for line in [
-        r#"slack_sendcontact_upstream_calls_total{instance="whatsapp",class="2xx"} 1"#,
-        r#"slack_sendcontact_upstream_calls_total{instance="telegram",class="2xx"} 0"#,
-        r#"slack_sendcontact_upstream_duration_seconds_count{instance="max"} 0"#,
+        r#"slack_sendcontact_upstream_calls_total{green_api_instance="whatsapp",class="2xx"} 1"#,
+        r#"slack_sendcontact_upstream_calls_total{green_api_instance="telegram",class="2xx"} 0"#,
+        r#"slack_sendcontact_upstream_duration_seconds_count{green_api_instance="max"} 0"#,
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
     }
@@ -286,7 +286,9 @@ async fn an_instance_without_kind_is_routed_by_what_get_settings_says() {
     let mut detected = false;
     for _ in 0..300 {
         let text = team.app.client.get(&metrics_url).send().await.unwrap().text().await.unwrap();
-        if text.contains(r#"slack_sendcontact_green_api_instance_info{instance="whatsapp",type="whatsapp"} 1"#) {
+        if text
+            .contains(r#"slack_sendcontact_green_api_instance_info{green_api_instance="whatsapp",type="whatsapp"} 1"#)
+        {
             detected = true;
             break;
         }
