@@ -47,7 +47,7 @@ async fn every_line_of_a_command_carries_its_request_id_even_after_the_answer() 
         .mount(&green_api)
         .await;
     // Slower than the ack budget: the outcome is logged and delivered after the answer,
-    // and its first delivery fails, which logs a retry.
+    // and its first delivery meets Slack's 429 (nothing posted), which logs a retry.
     Mock::given(method("POST"))
         .and(path(SEND_CONTACT_PATH))
         .respond_with(
@@ -57,7 +57,7 @@ async fn every_line_of_a_command_carries_its_request_id_even_after_the_answer() 
         .await;
     Mock::given(method("POST"))
         .and(path(RESPONSE_URL_PATH))
-        .respond_with(ResponseTemplate::new(503))
+        .respond_with(ResponseTemplate::new(429))
         .up_to_n_times(1)
         .mount(&slack)
         .await;
