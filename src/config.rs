@@ -615,6 +615,13 @@ fn slack_api_url(raw: &RawEnv, problems: &mut Problems) -> Option<url::Url> {
         return problems
             .push(format!("SLACK_API_URL='{shown}' must be a bare URL, without query, fragment or credentials"));
     }
+    // Every call carries the bot or app token in its Authorization header.
+    if url.scheme() == "http" && !crate::http_client::is_loopback_host(&url) {
+        return problems.push(format!(
+            "SLACK_API_URL='{shown}' must be https: over http:// the bot and app tokens, sent with every call, travel \
+             in the clear; http:// is accepted only for a mock on this machine (localhost, 127.0.0.1, ::1)"
+        ));
+    }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
@@ -1216,6 +1223,19 @@ mod tests {
         assert!(message.contains("SLACK_APP_TOKEN must be the app-level token, which starts with xapp-"), "{message}");
         assert!(message.contains("SLACK_API_URL='slack.com/api' must be an https:// URL"), "{message}");
         assert!(!message.contains("secretbotvalue"), "{message}");
+
+        for plain in ["http://slack.com/api/", "http://10.0.0.5:8080/api", "http://localhost.example.com/api"] {
+            let mut vars = minimal();
+            vars.extend([("SLACK_BOT_TOKEN", "xoxb-1-2-secretbotvalue"), ("SLACK_API_URL", plain)]);
+            let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
+            assert!(message.contains("SLACK_API_URL='") && message.contains("' must be https"), "{plain}: {message}");
+        }
+        for loopback in ["http://localhost:9/api", "http://127.0.0.1:9/api", "http://[::1]:9/api", "https://slack.example/api"]
+        {
+            let mut vars = minimal();
+            vars.extend([("SLACK_BOT_TOKEN", "xoxb-1-2-secretbotvalue"), ("SLACK_API_URL", loopback)]);
+            assert!(ServeConfig::from_vars(vars).is_ok(), "{loopback}");
+        }
 
         let vars: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != "SLACK_SIGNING_SECRET").collect();
         let message = ServeConfig::from_vars(vars).unwrap_err().to_string();

@@ -24,6 +24,18 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio::time::Instant;
 
+/// `localhost` or a loopback address: a mock on this machine, never the real
+/// service. Only such a host may be spoken to over plain http (or ws), since
+/// anywhere else a token or a ticket in the request would travel in the clear.
+pub(crate) fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Installs ring as the process's rustls crypto provider. Idempotent: call it
 /// before building any reqwest client.
 pub fn install_crypto_provider() {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::http_client::is_loopback_host;
+
 /// GREEN_API_URL, or an instance's `url` in SENDCONTACT_CONFIG: the bare
 /// apiUrl of the console; the error completes "GREEN_API_URL…". Messages
 /// show only `scheme://host[:port]` of it, since a pasted method URL carries
@@ -40,15 +42,6 @@ pub(crate) fn parse_api_url(value: &str) -> Result<url::Url, String> {
     let path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&path);
     Ok(url)
-}
-
-fn is_loopback_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// What GREEN-API needs: every subcommand reads this.

@@ -13,7 +13,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::reply::Reply;
-use crate::http_client::{self, PostFailure, RetryPolicy};
+use crate::http_client::{self, PostFailure, RetryPolicy, is_loopback_host};
 
 /// Slack's limits on one response_url.
 pub const MAX_POSTS: u32 = 5;
@@ -54,7 +54,7 @@ impl ResponseUrl {
         // reply, and the capability in the path, in the clear or to another
         // service on the same host; a mock on this machine is the exception.
         let https_443 = url.scheme() == "https" && url.port_or_known_default() == Some(443);
-        if !https_443 && !is_loopback(&url) {
+        if !https_443 && !is_loopback_host(&url) {
             return Err(ResponseUrlError::NotHttps { host: host.chars().take(100).collect() });
         }
         Ok(Self(url))
@@ -62,16 +62,6 @@ impl ResponseUrl {
 
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
-    }
-}
-
-/// `localhost` or a loopback address: a mock in a test, never Slack.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -207,11 +207,7 @@ fn refused(code: &str) -> TokenRefused {
 /// test server; anywhere else it would carry the ticket in the clear).
 fn socket_url(raw: &str) -> Option<Url> {
     let url = Url::parse(raw).ok()?;
-    let loopback = match url.host()? {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    };
+    let loopback = crate::http_client::is_loopback_host(&url);
     match url.scheme() {
         "wss" => Some(url),
         "ws" if loopback => Some(url),

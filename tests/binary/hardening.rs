@@ -105,6 +105,18 @@ async fn a_method_url_with_the_token_in_green_api_url_is_refused_without_printin
 }
 
 #[tokio::test]
+async fn slack_api_url_over_plain_http_is_refused_unless_on_this_machine() {
+    const BOT_TOKEN: &str = "xoxb-1-2-plainhttpbottoken";
+    let mut vars = serve_vars("http://127.0.0.1:9");
+    vars.push(("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()));
+    vars.push(("SLACK_API_URL", "http://slack.example.com/api/".to_owned()));
+    let (code, out, err) = run(&["serve"], &vars).await;
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("SLACK_API_URL='http://slack.example.com/api/' must be https"), "{err}");
+    assert!(!format!("{out}{err}").contains(BOT_TOKEN), "{out}{err}");
+}
+
+#[tokio::test]
 async fn green_api_url_is_shown_as_its_origin_only() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
