@@ -1230,7 +1230,8 @@ mod tests {
             let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
             assert!(message.contains("SLACK_API_URL='") && message.contains("' must be https"), "{plain}: {message}");
         }
-        for loopback in ["http://localhost:9/api", "http://127.0.0.1:9/api", "http://[::1]:9/api", "https://slack.example/api"]
+        for loopback in
+            ["http://localhost:9/api", "http://127.0.0.1:9/api", "http://[::1]:9/api", "https://slack.example/api"]
         {
             let mut vars = minimal();
             vars.extend([("SLACK_BOT_TOKEN", "xoxb-1-2-secretbotvalue"), ("SLACK_API_URL", loopback)]);

@@ -76,6 +76,27 @@ pub struct Dispatcher {
     ack_budget: Duration,
     tracker: TaskTracker,
     runtime: Handle,
+    drain: Drain,
+}
+
+/// When the process stops, the moment by which a delivery still retrying
+/// must give up: a little before the grace period ends, so that it can log
+/// what it could not deliver before the process exits.
+#[derive(Clone, Default)]
+pub struct Drain(Arc<tokio::sync::watch::Sender<Option<Instant>>>);
+
+impl Drain {
+    /// Completes at the cut-off once the process is stopping; never before.
+    pub async fn cut_off(&self) {
+        let mut stopping = self.0.subscribe();
+        // The sender lives as long as `self`, so this waits until it is set.
+        let Ok(cut_off) = stopping.wait_for(Option::is_some).await.map(|c| *c) else {
+            return std::future::pending().await;
+        };
+        if let Some(cut_off) = cut_off {
+            tokio::time::sleep_until(cut_off).await;
+        }
+    }
 }
 
 impl Dispatcher {
@@ -94,7 +115,27 @@ impl Dispatcher {
         runtime: Handle,
     ) -> Self {
         assert_eq!(clients.len(), registry.len(), "one GREEN-API client per instance");
-        Self { clients: clients.into(), registry, poster, metrics, ack_budget, tracker, runtime }
+        Self {
+            clients: clients.into(),
+            registry,
+            poster,
+            metrics,
+            ack_budget,
+            tracker,
+            runtime,
+            drain: Drain::default(),
+        }
+    }
+
+    /// The process is stopping: deliveries watching [`Self::drain`] give up
+    /// at `cut_off`.
+    pub fn begin_drain(&self, cut_off: Instant) {
+        self.drain.0.send_replace(Some(cut_off));
+    }
+
+    /// What a delivery that may outlast the grace period watches.
+    pub fn drain(&self) -> Drain {
+        self.drain.clone()
     }
 
     /// The instances the clients send through.
@@ -124,6 +165,7 @@ impl Dispatcher {
         let registry = Arc::clone(&self.registry);
         let poster = self.poster.clone();
         let metrics = Arc::clone(&self.metrics);
+        let drain = self.drain.clone();
         // The task carries the command's span, so its lines (even a late
         // one, after the request is answered) say whose command it was.
         self.tracker.spawn_on(
@@ -136,7 +178,7 @@ impl Dispatcher {
                     Ok(()) => log_outcome(&job, &result, "inline"),
                     Err(reply) => {
                         log_outcome(&job, &result, "response_url");
-                        let delivered = deliver_late(&poster, &metrics, &job, &reply, &result).await;
+                        let delivered = deliver_late(&poster, &metrics, &job, &reply, &result, &drain).await;
                         metrics.deferred_delivery(delivered);
                         if delivered {
                             metrics.command_outcome_delivered(job.received_at.elapsed());
@@ -196,14 +238,20 @@ async fn deliver_late(
     job: &Job,
     reply: &Reply,
     result: &Result<IdMessage, GreenApiError>,
+    drain: &Drain,
 ) -> bool {
     let failure = match &job.response_url {
-        Some(url) => match poster.deliver(url, reply, job.received_at, || metrics.response_url_retry()).await {
-            Ok(posts) => {
-                tracing::debug!(posts, "delivered the outcome to response_url");
-                return true;
-            }
-            Err(e) => e.to_string(),
+        // Slack may ask to wait longer than the process has left once it is
+        // stopping: the delivery gives up in time to say so.
+        Some(url) => tokio::select! {
+            delivered = poster.deliver(url, reply, job.received_at, || metrics.response_url_retry()) => match delivered {
+                Ok(posts) => {
+                    tracing::debug!(posts, "delivered the outcome to response_url");
+                    return true;
+                }
+                Err(e) => e.to_string(),
+            },
+            () = drain.cut_off() => "the service stopped before Slack took the outcome".to_owned(),
         },
         None => "the request had no response_url this service may follow".to_owned(),
     };

@@ -26,6 +26,11 @@ use crate::slack::web_api::WebApi;
 use crate::socket_mode::{self, SocketMode, SocketModeConfig, TokenRefused};
 use crate::state::{AppState, Bot, Clock, SystemClock};
 
+/// How long before the grace period ends a delivery still retrying gives up,
+/// so that its error line, which is all the user's answer then, is written
+/// before the process exits.
+const DELIVERY_LOG_MARGIN: Duration = Duration::from_secs(1);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("could not listen on {address}: {source}")]
@@ -291,6 +296,10 @@ impl Application {
         // alike, so an orchestrator's kill timeout can be set from it.
         let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         self.state.stop_being_ready();
+        // Posts to Slack that are still retrying give up a moment before the
+        // end, leaving time to log, per command, what the user was not told.
+        let now = tokio::time::Instant::now();
+        self.state.dispatcher.begin_drain(deadline.checked_sub(DELIVERY_LOG_MARGIN).unwrap_or(now).max(now));
         let tracker = self.tracker.clone();
         let deferred = tracker.len();
         tracing::info!(

@@ -122,25 +122,32 @@ async fn submit(state: &AppState, submission: Submission, received_at: Instant) 
     let instance = state.dispatcher.instance_shown(&job).map(str::to_owned);
     let web_api = bot.web_api.clone();
     let metrics = Arc::clone(&state.metrics);
+    let drain = state.dispatcher.drain();
     state.dispatcher.spawn_send(job, move |job, result| async move {
-        let delivered = post_outcome(&web_api, &job, instance.as_deref(), &result).await;
-        metrics.deferred_delivery(delivered);
-        if delivered {
+        // A rate-limited Slack may ask for longer than the process has left
+        // once it is stopping: the post gives up in time to say so.
+        let posted = tokio::select! {
+            posted = post_outcome(&web_api, &job, instance.as_deref(), &result) => posted.map_err(|e| e.to_string()),
+            () = drain.cut_off() => Err("the service stopped before Slack took the outcome".to_owned()),
+        };
+        if let Err(error) = &posted {
+            log_undelivered(&job, &result, error);
+        }
+        metrics.deferred_delivery(posted.is_ok());
+        if posted.is_ok() {
             metrics.command_outcome_delivered(job.received_at.elapsed());
         }
     });
     None
 }
 
-/// Posts the outcome where the user will see it; says whether it got there.
-/// Logs at error level, with all a person needs to tell the user by hand,
-/// when Slack cannot be reached.
+/// Posts the outcome where the user will see it.
 async fn post_outcome(
     api: &WebApi,
     job: &Job,
     instance: Option<&str>,
     result: &Result<IdMessage, GreenApiError>,
-) -> bool {
+) -> Result<(), WebApiError> {
     let deadline = Instant::now() + POST_BUDGET;
     let r = &job.requester;
     let reply = outcome_reply(job, result, instance);
@@ -148,25 +155,29 @@ async fn post_outcome(
         ResponseType::InChannel => api.post_message(&r.channel_id, &reply.message(), deadline).await,
         ResponseType::Ephemeral => api.post_ephemeral(&r.channel_id, &r.user_id, &reply.message(), deadline).await,
     };
-    let error = match posted {
-        Ok(()) => return true,
+    match posted {
         Err(e) if e.may_not_post_there() => {
             tracing::info!(error = %e, "may not post where the form was opened; sending the outcome as a direct message");
-            match post_direct(api, job, instance, result, deadline).await {
-                Ok(()) => return true,
-                Err(e) => e,
-            }
+            post_direct(api, job, instance, result, deadline).await
         }
-        Err(e) => e,
-    };
+        posted => posted,
+    }
+}
+
+/// The user who submitted the form learns nothing from Slack: all a person
+/// needs to tell them by hand, on one line.
+fn log_undelivered(job: &Job, result: &Result<IdMessage, GreenApiError>, error: &str) {
+    let r = &job.requester;
     tracing::error!(
+        team_id = %r.team_id,
+        user_id = %r.user_id,
+        channel_id = %r.channel_id,
         chat_id = %job.send.chat_id.for_log(),
         outcome = %Outcome::of(result),
         id_message = result.as_ref().map(IdMessage::as_str).unwrap_or(""),
-        error = %error,
+        error,
         "could not post the form's outcome to Slack; tell the user by hand"
     );
-    false
 }
 
 /// The outcome in the user's direct messages with the app, which only they
