@@ -138,6 +138,11 @@ fn slack_manifest_asks_only_for_the_scopes_the_bot_uses_over_http() {
         manifest["settings"]["interactivity"]["request_url"],
         json!("https://sendcontact.example.com/slack/interactions")
     );
+    // The form's chat menu asks the same URL for its options.
+    assert_eq!(
+        manifest["settings"]["interactivity"]["message_menu_options_url"],
+        manifest["settings"]["interactivity"]["request_url"]
+    );
     // Nothing this service does not implement.
     assert!(manifest["settings"].get("event_subscriptions").is_none());
 }
@@ -166,6 +171,7 @@ fn socket_mode_manifest_declares_the_same_command_with_no_request_url() {
     let interactivity = &socket_mode["settings"]["interactivity"];
     assert_eq!(interactivity["is_enabled"], json!(true), "form submissions come over the socket too");
     assert!(interactivity.get("request_url").is_none());
+    assert!(interactivity.get("message_menu_options_url").is_none(), "menus ask over the socket too");
     // Everything else about the command, the bot, the scopes and the app's face is the same.
     let mut http_command = slash_command(&http).clone();
     http_command.as_object_mut().unwrap().remove("url");

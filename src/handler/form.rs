@@ -3,9 +3,9 @@
 
 use crate::command::Field;
 use crate::domain::MAX_TEXT_CHARS;
-use crate::i18n::modal::ModalText;
+use crate::i18n::modal::{ModalText, SuggestionText};
 use crate::i18n::{Language, Localized};
-use crate::instances::Registry;
+use crate::instances::{Registry, route};
 use crate::slack::modal::{Choice, Form, Input, Metadata};
 
 /// An input's block_id and action_id.
@@ -19,14 +19,21 @@ pub fn input_id(field: Field) -> &'static str {
     }
 }
 
-/// The chats the form offers: the aliases of SENDCONTACT_CONFIG's `[chats]`,
-/// each submitting its name, which routing takes like a typed alias. The
-/// label names the instance where there is a choice of them.
-pub fn alias_choices(registry: &Registry) -> Vec<Choice> {
+/// The chats the form's menu offers as the user types `typed` into it, in a
+/// form opened from `channel_id`: the aliases of SENDCONTACT_CONFIG's
+/// `[chats]` whose name or chat id holds it (any case), each submitting its
+/// name, which routing takes like a typed alias; and first, when `typed`
+/// routes as a chat by the command's own rules, `typed` itself, so that a
+/// chat without an alias can still be chosen. The label names the instance
+/// where there is a choice of them.
+pub fn chat_choices(registry: &Registry, typed: &str, channel_id: &str, language: Language) -> Vec<Choice> {
+    let typed = typed.trim();
+    let needle = typed.to_lowercase();
     let several = registry.len() > 1;
-    registry
+    let aliases = registry
         .aliases()
         .iter()
+        .filter(|alias| alias.name.to_lowercase().contains(&needle) || alias.chat_id.as_str().contains(&needle))
         .map(|alias| Choice {
             label: if several {
                 format!("{} ({})", alias.name, registry.get(alias.instance).name())
@@ -34,27 +41,32 @@ pub fn alias_choices(registry: &Registry) -> Vec<Choice> {
                 alias.name.clone()
             },
             value: alias.name.clone(),
-        })
-        .collect()
+        });
+    // An alias typed in full is listed already, as itself.
+    let as_typed = (!typed.is_empty() && registry.alias(typed).is_none() && route(registry, typed, channel_id).is_ok())
+        .then(|| Choice {
+            label: SuggestionText::SendToChat(typed.to_owned()).localize(language),
+            value: typed.to_owned(),
+        });
+    as_typed.into_iter().chain(aliases).collect()
 }
 
 /// The form in `language`, to be submitted back with `metadata`. With
-/// `chats` (the chats the bot knows by name, at most 100), the chat is
-/// chosen from a menu instead of typed; each choice's value is what the
-/// chat field submits.
-pub fn form(language: Language, metadata: Metadata, chats: &[Choice]) -> Form {
+/// `suggest_chats` (the bot knows chats by name), the chat is a menu whose
+/// options [`chat_choices`] gives as the user types; else a text field.
+pub fn form(language: Language, metadata: Metadata, suggest_chats: bool) -> Form {
     let text = |t: ModalText| t.localize(language);
     let inputs = Field::ALL
         .into_iter()
         .map(|field| {
             let (hint, max_length) = match field {
-                Field::ChatId if chats.is_empty() => (Some(text(ModalText::ChatHint)), 64),
+                Field::ChatId if !suggest_chats => (Some(text(ModalText::ChatHint)), 64),
                 Field::ChatId => (Some(text(ModalText::ChatSelectHint)), 64),
                 Field::Phone => (Some(text(ModalText::PhoneHint)), 40),
                 Field::FirstName | Field::LastName | Field::Company => (None, MAX_TEXT_CHARS as u32),
             };
             let placeholder = match field {
-                Field::ChatId if !chats.is_empty() => text(ModalText::ChatSelectPlaceholder),
+                Field::ChatId if suggest_chats => text(ModalText::ChatSelectPlaceholder),
                 _ => text(ModalText::Placeholder(field)),
             };
             Input {
@@ -64,7 +76,7 @@ pub fn form(language: Language, metadata: Metadata, chats: &[Choice]) -> Form {
                 hint,
                 optional: matches!(field, Field::LastName | Field::Company),
                 max_length: Some(max_length),
-                choices: if field == Field::ChatId { chats.to_vec() } else { Vec::new() },
+                suggested: suggest_chats && field == Field::ChatId,
             }
         })
         .collect();
@@ -91,14 +103,8 @@ mod tests {
             language: Some("ru".into()),
             invocation: Some("/sendcontact".into()),
         };
-        for n in [0usize, 10, 25, 50, 100] {
-            let chats: Vec<Choice> = (0..n)
-                .map(|i| Choice {
-                    label: format!("Отдел продаж, чат номер {i:03}"),
-                    value: format!("sales-chat-{i:03}"),
-                })
-                .collect();
-            let view = form(Language::Ru, metadata.clone(), &chats).view();
+        for suggest_chats in [false, true] {
+            let view = form(Language::Ru, metadata.clone(), suggest_chats).view();
             // The view as Slack sends it back, with the fields it adds.
             let payload = serde_json::json!({
                 "type": "view_submission",
@@ -116,18 +122,16 @@ mod tests {
                 "response_urls": [], "is_enterprise_install": false, "enterprise": null,
             });
             let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-            assert!(body.len() < 16 * 1024, "{n} chats: {} bytes", body.len());
+            assert!(body.len() < 16 * 1024, "{suggest_chats}: {} bytes", body.len());
         }
     }
 
     #[test]
     fn the_form_fits_slacks_limits_in_every_language_with_or_without_chats() {
         let metadata = Metadata { channel_id: "C1".into(), language: Some("ru".into()), invocation: None };
-        let chats: Vec<Choice> =
-            (0..100).map(|i| Choice { label: format!("chat {i}"), value: format!("alias{i}") }).collect();
         for language in Language::ALL {
-            for chats in [&[][..], &chats[..]] {
-                let view = form(language, metadata.clone(), chats).view();
+            for suggest_chats in [false, true] {
+                let view = form(language, metadata.clone(), suggest_chats).view();
                 assert_eq!(check_modal(&view), Ok(()), "{view}");
                 let ids: Vec<_> = view["blocks"].as_array().unwrap().iter().map(|b| b["block_id"].clone()).collect();
                 assert_eq!(ids, ["chat_id", "phone", "first_name", "last_name", "company"]);

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::form::input_id;
+use super::form::{chat_choices, input_id};
 use super::language::language_for;
 use crate::command::{Field, Fields, SendContact};
 use crate::dispatch::{Job, Requester, outcome_reply, outcome_reply_seen_by};
@@ -26,7 +26,9 @@ use crate::i18n::outcome::OutcomeText;
 use crate::i18n::{Language, Localized};
 use crate::outcome::Outcome;
 use crate::slack::blocks::{Block, MAX_TEXT_CHARS, Text, truncate};
-use crate::slack::modal::{CALLBACK_ID, Interaction, PayloadError, Submission, errors_response};
+use crate::slack::modal::{
+    CALLBACK_ID, Interaction, PayloadError, Submission, Suggestion, errors_response, options_response,
+};
 use crate::slack::reply::{Reply, ResponseType};
 use crate::slack::web_api::{WebApi, WebApiError};
 use crate::state::AppState;
@@ -46,6 +48,7 @@ pub async fn interaction(state: &AppState, payload: &str, received_at: Instant) 
             tracing::debug!(callback_id = %s.callback_id.chars().take(40).collect::<String>(), "ignored a view this app did not open");
             return Ok(None);
         }
+        Interaction::Suggestion(suggestion) => return Ok(Some(suggest(state, &suggestion, received_at).await)),
         Interaction::Other { kind } => {
             tracing::debug!(kind, "acknowledged an interaction this app does not act on");
             return Ok(None);
@@ -64,6 +67,23 @@ pub async fn interaction(state: &AppState, payload: &str, received_at: Instant) 
     let answer = submit(state, submission, received_at).instrument(span).await;
     state.metrics.command_acknowledged(received_at.elapsed());
     Ok(answer)
+}
+
+/// The options of the form's chat menu for what the user typed so far.
+/// Slack shows no error here: a menu this app does not fill, or a user the
+/// allowlist refuses, gets no options (the submission then says why).
+async fn suggest(state: &AppState, suggestion: &Suggestion, received_at: Instant) -> Value {
+    let channel_id = suggestion.metadata.as_ref().map_or("", |m| m.channel_id.as_str());
+    if suggestion.action_id != input_id(Field::ChatId)
+        || state.allowlist.check(&suggestion.team_id, &suggestion.user_id, channel_id).is_err()
+    {
+        return options_response(Vec::new());
+    }
+    let language = match suggestion.metadata.as_ref().and_then(|m| m.language.as_deref()) {
+        Some(code) => Language::from_code(code).unwrap_or_default(),
+        None => language_for(state, &suggestion.user_id, received_at).await,
+    };
+    options_response(chat_choices(&state.registry, &suggestion.typed, channel_id, language))
 }
 
 async fn submit(state: &AppState, submission: Submission, received_at: Instant) -> Option<Value> {

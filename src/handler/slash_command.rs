@@ -3,7 +3,7 @@
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::form::{alias_choices, form};
+use super::form::form;
 use super::language::language_for;
 use crate::command::{Command, CommandError};
 use crate::dispatch::{Job, Requester};
@@ -193,7 +193,7 @@ async fn open_form(
         language: Some(language.code().to_owned()),
         invocation: Some(form.invocation().to_owned()),
     };
-    let view = self::form(language, metadata, &alias_choices(&state.registry)).view();
+    let view = self::form(language, metadata, !state.registry.aliases().is_empty()).view();
     let deadline = received_at + state.dispatcher.ack_budget();
     bot.web_api.views_open(trigger_id, &view, deadline).await
 }

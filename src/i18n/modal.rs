@@ -54,8 +54,8 @@ impl Localized for ModalText {
             (Placeholder(Field::LastName), Ru) => "например, Иванов",
             (Placeholder(Field::Company), En) => "e.g. Romashka LLC",
             (Placeholder(Field::Company), Ru) => "например, ООО «Ромашка»",
-            (ChatSelectPlaceholder, En) => "Choose a chat",
-            (ChatSelectPlaceholder, Ru) => "Выберите чат",
+            (ChatSelectPlaceholder, En) => "Choose a chat or type its id",
+            (ChatSelectPlaceholder, Ru) => "Выберите чат или введите его id",
             (ChatHint, En) => {
                 "A Telegram or MAX chat id (a group's starts with -100), or a WhatsApp id ending in @c.us, @g.us or \
                  @lid."
@@ -64,12 +64,35 @@ impl Localized for ModalText {
                 "Идентификатор чата Telegram или MAX (у групп он начинается с -100) или идентификатор WhatsApp, \
                  который оканчивается на @c.us, @g.us или @lid."
             }
-            (ChatSelectHint, En) => "The chats your admin has named for this bot.",
-            (ChatSelectHint, Ru) => "Чаты, которые администратор настроил для этого бота.",
+            (ChatSelectHint, En) => {
+                "Type to find a chat your admin has named for this bot, or type a chat id (10000000, \
+                 79876543210@c.us) and choose “Send to chat…”."
+            }
+            (ChatSelectHint, Ru) => {
+                "Начните вводить название чата, который настроил администратор, или введите идентификатор чата \
+                 (10000000, 79876543210@c.us) и выберите «Отправить в чат…»."
+            }
             (PhoneHint, En) => "With the country code; spaces, brackets and dashes are fine.",
             (PhoneHint, Ru) => "С кодом страны; пробелы, скобки и дефисы допустимы.",
         }
         .to_owned()
+    }
+}
+
+/// An option of the chat menu beyond the aliases.
+#[derive(Debug, Clone)]
+pub enum SuggestionText {
+    /// What the user typed, offered as a chat id.
+    SendToChat(String),
+}
+
+impl Localized for SuggestionText {
+    fn localize(&self, language: Language) -> String {
+        use Language::{En, Ru};
+        match (self, language) {
+            (SuggestionText::SendToChat(typed), En) => format!("Send to chat {typed}"),
+            (SuggestionText::SendToChat(typed), Ru) => format!("Отправить в чат {typed}"),
+        }
     }
 }
 
@@ -138,6 +161,7 @@ pub(super) fn samples() -> Vec<Box<dyn Localized>> {
         Box::new(ModalText::ChatHint),
         Box::new(ModalText::ChatSelectHint),
         Box::new(ModalText::PhoneHint),
+        Box::new(SuggestionText::SendToChat("10000000".into())),
     ];
     for field in Field::ALL {
         all.push(Box::new(ModalText::Label(field)));

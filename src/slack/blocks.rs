@@ -64,11 +64,13 @@ pub enum Element {
         #[serde(skip_serializing_if = "Option::is_none")]
         max_length: Option<u32>,
     },
-    StaticSelect {
+    /// A menu whose options Slack asks for as the user types
+    /// (`block_suggestion`), so that what they type can be offered too.
+    ExternalSelect {
         action_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         placeholder: Option<Text>,
-        options: Vec<SelectOption>,
+        min_query_length: u32,
     },
 }
 
@@ -274,8 +276,29 @@ fn check_element(problems: &mut Vec<String>, path: &str, element: &Value) {
                 check_str(problems, &format!("{path}.options[{k}].value"), &option["value"], MAX_OPTION_VALUE_CHARS);
             }
         }
+        Some("external_select") => {
+            if element.get("min_query_length").is_some_and(|m| m.as_u64().is_none()) {
+                problems.push(format!("{path}.min_query_length: must be a whole number"));
+            }
+        }
         other => problems.push(format!("{path}.type: {other:?} is not an element this app sends")),
     }
+}
+
+/// The answer to a `block_suggestion`: at most [`MAX_OPTIONS`] options, each
+/// text cut to Slack's length, and an option whose value Slack would refuse
+/// left out (Slack drops the whole list over one bad option).
+pub fn suggested_options(options: impl IntoIterator<Item = SelectOption>) -> Value {
+    let options: Vec<SelectOption> = options
+        .into_iter()
+        .filter(|o| !o.value.is_empty() && o.value.chars().count() <= MAX_OPTION_VALUE_CHARS)
+        .map(|SelectOption { text, value }| {
+            let (Text::PlainText { text } | Text::Mrkdwn { text }) = text;
+            SelectOption { text: Text::plain(truncate(&text, MAX_OPTION_TEXT_CHARS)), value }
+        })
+        .take(MAX_OPTIONS)
+        .collect();
+    serde_json::json!({ "options": options })
 }
 
 fn check_text(problems: &mut Vec<String>, path: &str, text: &Value, max: usize, plain_only: bool) {
@@ -420,5 +443,22 @@ mod tests {
     fn truncation_counts_characters_not_bytes() {
         assert_eq!(truncate("жжжж", 3), "жж…");
         assert_eq!(truncate("жжж", 3), "жжж");
+    }
+
+    #[test]
+    fn suggested_options_keep_within_slacks_limits() {
+        let options = (0..150).map(|i| SelectOption {
+            text: Text::plain(format!("{i} {}", "ж".repeat(100))),
+            value: if i == 0 { "v".repeat(151) } else { format!("v{i}") },
+        });
+        let answer = suggested_options(options);
+        let options = answer["options"].as_array().unwrap();
+        assert_eq!(options.len(), MAX_OPTIONS);
+        assert_eq!(options[0]["value"], "v1", "a value Slack would refuse is left out");
+        for option in options {
+            assert_eq!(option["text"]["type"], "plain_text");
+            assert!(option["text"]["text"].as_str().unwrap().chars().count() <= MAX_OPTION_TEXT_CHARS, "{option}");
+        }
+        assert_eq!(suggested_options([]), serde_json::json!({"options": []}));
     }
 }

@@ -11,20 +11,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::blocks::{Block, Element, SelectOption, Text, truncate};
-use super::blocks::{
-    MAX_HINT_CHARS, MAX_LABEL_CHARS, MAX_OPTION_TEXT_CHARS, MAX_OPTION_VALUE_CHARS, MAX_OPTIONS, MAX_PLACEHOLDER_CHARS,
-    MAX_VIEW_BUTTON_CHARS,
-};
+use super::blocks::{Block, Element, SelectOption, Text, suggested_options, truncate};
+use super::blocks::{MAX_HINT_CHARS, MAX_LABEL_CHARS, MAX_PLACEHOLDER_CHARS, MAX_VIEW_BUTTON_CHARS};
 
 /// The view's `callback_id`: how a submission is recognised as this form.
 pub const CALLBACK_ID: &str = "sendcontact";
-
-/// A submission carries the whole view back, URL-encoded, and a request from
-/// Slack may have 16 KiB; the form itself takes about 5 KiB in Russian. A
-/// menu whose entries would take more than this becomes a text field, where
-/// the same names can be typed.
-const MAX_MENU_BYTES: usize = 8 * 1024;
 
 /// One input of the form. Its `id` is both the block_id and the action_id,
 /// so the submission and any error refer to it by the same name.
@@ -38,8 +29,9 @@ pub struct Input {
     pub optional: bool,
     /// The most characters Slack lets the user type.
     pub max_length: Option<u32>,
-    /// When not empty, the input is a menu of these instead of a text field.
-    pub choices: Vec<Choice>,
+    /// A menu whose options the app suggests as the user types (a
+    /// `block_suggestion` answered with them) instead of a text field.
+    pub suggested: bool,
 }
 
 /// One entry of a menu: a chat alias, say. `value` comes back when chosen.
@@ -93,16 +85,9 @@ impl Form {
 
 fn input_block(input: &Input) -> Block {
     let placeholder = Some(Text::plain(truncate(&input.placeholder, MAX_PLACEHOLDER_CHARS)));
-    let options: Vec<SelectOption> = input
-        .choices
-        .iter()
-        .filter(|c| c.value.chars().count() <= MAX_OPTION_VALUE_CHARS && !c.value.is_empty())
-        .map(|c| SelectOption { text: Text::plain(truncate(&c.label, MAX_OPTION_TEXT_CHARS)), value: c.value.clone() })
-        .collect();
-    // A menu holds at most 100 entries, and must leave the submission within
-    // Slack's request size; past that the user types the name.
-    let element = if !options.is_empty() && options.len() <= MAX_OPTIONS && encoded_len(&options) <= MAX_MENU_BYTES {
-        Element::StaticSelect { action_id: input.id.to_owned(), placeholder, options }
+    let element = if input.suggested {
+        // Options from the first keystroke on, and before it: the whole list.
+        Element::ExternalSelect { action_id: input.id.to_owned(), placeholder, min_query_length: 0 }
     } else {
         Element::PlainTextInput { action_id: input.id.to_owned(), placeholder, max_length: input.max_length }
     };
@@ -115,18 +100,14 @@ fn input_block(input: &Input) -> Block {
     }
 }
 
-/// How many bytes `options` take in a URL-encoded submission.
-fn encoded_len(options: &[SelectOption]) -> usize {
-    let json = serde_json::to_string(options).unwrap_or_default();
-    json.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) { 1 } else { 3 }).sum()
-}
-
 /// An interaction payload (the `payload` field of a POST to the
 /// interactivity URL), reduced to what this app acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interaction {
     /// The form was submitted.
     Submission(Submission),
+    /// The user opened or typed into a menu whose options the app suggests.
+    Suggestion(Suggestion),
     /// Anything else (a closed view, a button, a shortcut): acknowledged,
     /// nothing done. `kind` is Slack's `type`, for the log.
     Other { kind: String },
@@ -143,6 +124,19 @@ pub struct Submission {
     /// Each input's value by its id: a text field's text (empty when left
     /// blank), or the `value` of the chosen menu entry.
     pub values: HashMap<String, String>,
+}
+
+/// A `block_suggestion`: what the user typed so far into a suggested menu
+/// (<https://docs.slack.dev/reference/interaction-payloads/block_suggestion-payload>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub action_id: String,
+    /// What the user typed; empty when the menu was just opened.
+    pub typed: String,
+    pub team_id: String,
+    pub user_id: String,
+    /// `None` when the view carries no metadata this app can read.
+    pub metadata: Option<Metadata>,
 }
 
 impl Submission {
@@ -165,6 +159,11 @@ struct RawPayload {
     user: Option<RawUser>,
     #[serde(default)]
     view: Option<RawView>,
+    /// A `block_suggestion`'s menu and typed text.
+    #[serde(default)]
+    action_id: String,
+    #[serde(default)]
+    value: String,
 }
 
 #[derive(Deserialize)]
@@ -215,12 +214,21 @@ impl Interaction {
     /// Parses the JSON of the `payload` form field.
     pub fn parse(payload: &str) -> Result<Self, PayloadError> {
         let raw: RawPayload = serde_json::from_str(payload)?;
-        let view = match (raw.kind.as_str(), raw.view) {
-            ("view_submission", Some(view)) => view,
-            (kind, _) => return Ok(Interaction::Other { kind: kind.chars().take(40).collect() }),
-        };
         let user = raw.user.unwrap_or(RawUser { id: String::new(), team_id: String::new() });
         let team_id = raw.team.map(|t| t.id).filter(|t| !t.is_empty()).unwrap_or(user.team_id);
+        let view = match (raw.kind.as_str(), raw.view) {
+            ("view_submission", Some(view)) => view,
+            ("block_suggestion", view) => {
+                return Ok(Interaction::Suggestion(Suggestion {
+                    action_id: raw.action_id,
+                    typed: raw.value,
+                    team_id,
+                    user_id: user.id,
+                    metadata: view.and_then(|v| serde_json::from_str(&v.private_metadata).ok()),
+                }));
+            }
+            (kind, _) => return Ok(Interaction::Other { kind: kind.chars().take(40).collect() }),
+        };
         let values = view
             .state
             .values
@@ -242,6 +250,12 @@ impl Interaction {
     }
 }
 
+/// The answer to a [`Suggestion`]: `choices` as the menu's options, within
+/// Slack's limits.
+pub fn options_response(choices: Vec<Choice>) -> Value {
+    suggested_options(choices.into_iter().map(|c| SelectOption { text: Text::plain(c.label), value: c.value }))
+}
+
 /// The answer that keeps the form open and shows `errors` (input id →
 /// message) under their inputs.
 pub fn errors_response(errors: &[(&str, String)]) -> Value {
@@ -255,7 +269,7 @@ mod tests {
     use super::*;
     use crate::slack::blocks::check_modal;
 
-    fn input(id: &'static str, choices: Vec<Choice>) -> Input {
+    fn input(id: &'static str, suggested: bool) -> Input {
         Input {
             id,
             label: format!("{id} label"),
@@ -263,16 +277,16 @@ mod tests {
             hint: Some("hint".into()),
             optional: id != "phone",
             max_length: Some(256),
-            choices,
+            suggested,
         }
     }
 
-    fn form(choices: Vec<Choice>) -> Form {
+    fn form(suggested: bool) -> Form {
         Form {
             title: "Send a contact".into(),
             submit: "Send".into(),
             close: "Cancel".into(),
-            inputs: vec![input("chat_id", choices), input("phone", vec![])],
+            inputs: vec![input("chat_id", suggested), input("phone", false)],
             metadata: Metadata {
                 channel_id: "C1".into(),
                 language: Some("ru".into()),
@@ -283,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_view_names_each_input_by_one_id_and_carries_the_metadata() {
-        let view = form(vec![]).view();
+        let view = form(false).view();
         assert_eq!(check_modal(&view), Ok(()));
         assert_eq!(view["callback_id"], "sendcontact");
         assert_eq!(view["blocks"][0]["block_id"], "chat_id");
@@ -291,22 +305,38 @@ mod tests {
         assert_eq!(view["blocks"][0]["element"]["type"], "plain_text_input");
         assert_eq!(view["blocks"][1]["optional"], false);
         let metadata: Metadata = serde_json::from_str(view["private_metadata"].as_str().unwrap()).unwrap();
-        assert_eq!(metadata, form(vec![]).metadata);
+        assert_eq!(metadata, form(false).metadata);
     }
 
     #[test]
-    fn a_list_of_chats_becomes_a_menu_and_a_long_one_a_text_field() {
-        let chats = |n: usize| (0..n).map(|i| Choice { label: format!("chat {i}"), value: format!("c{i}") }).collect();
-        let view = form(chats(3)).view();
+    fn a_suggested_input_is_a_menu_slack_asks_options_for_from_the_first_keystroke() {
+        let view = form(true).view();
         assert_eq!(check_modal(&view), Ok(()));
-        assert_eq!(view["blocks"][0]["element"]["type"], "static_select");
-        assert_eq!(view["blocks"][0]["element"]["options"][2]["value"], "c2");
-        let view = form(chats(101)).view();
-        assert_eq!(check_modal(&view), Ok(()));
-        assert_eq!(view["blocks"][0]["element"]["type"], "plain_text_input");
-        let long = (0..60).map(|i| Choice { label: format!("Отдел продаж {i:03}"), value: format!("c{i}") }).collect();
-        let view = form(long).view();
-        assert_eq!(view["blocks"][0]["element"]["type"], "plain_text_input", "too large for a submission");
+        let element = &view["blocks"][0]["element"];
+        assert_eq!(element["type"], "external_select");
+        assert_eq!(element["action_id"], "chat_id");
+        assert_eq!(element["min_query_length"], 0);
+        assert_eq!(view["blocks"][1]["element"]["type"], "plain_text_input");
+    }
+
+    #[test]
+    fn a_block_suggestion_gives_the_menu_the_typed_text_and_the_metadata() {
+        let payload = json!({
+            "type": "block_suggestion",
+            "team": {"id": "T1"},
+            "user": {"id": "U1", "team_id": "T1"},
+            "action_id": "chat_id",
+            "block_id": "chat_id",
+            "value": "Sal",
+            "view": {"callback_id": "sendcontact", "private_metadata": "{\"c\":\"C9\",\"l\":\"ru\"}"}
+        });
+        let Interaction::Suggestion(s) = Interaction::parse(&payload.to_string()).unwrap() else { panic!() };
+        assert_eq!((s.action_id.as_str(), s.typed.as_str()), ("chat_id", "Sal"));
+        assert_eq!((s.team_id.as_str(), s.user_id.as_str()), ("T1", "U1"));
+        assert_eq!(s.metadata.map(|m| m.channel_id), Some("C9".to_owned()));
+        let bare = json!({"type": "block_suggestion"});
+        let Interaction::Suggestion(s) = Interaction::parse(&bare.to_string()).unwrap() else { panic!() };
+        assert_eq!((s.typed.as_str(), s.metadata), ("", None));
     }
 
     #[test]

@@ -331,10 +331,22 @@ async fn the_forms_chat_menu_offers_the_aliases_and_a_chosen_one_is_routed() {
     assert_eq!(opened.status(), 200);
     let view = &app.web_api_calls("views.open").await[0]["view"];
     let chat = &view["blocks"][0]["element"];
-    assert_eq!(chat["type"], "static_select", "{view}");
-    assert_eq!(chat["options"][0]["value"], "sales", "{view}");
+    assert_eq!(chat["type"], "external_select", "{view}");
+    assert_eq!(chat["min_query_length"], 0, "{view}");
+    assert_eq!(view["blocks"][0]["block_id"], "chat_id", "{view}");
 
     let metadata = view["private_metadata"].as_str().unwrap();
+    let suggestion = json!({
+        "type": "block_suggestion",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": "U2147483697", "team_id": "T0001"},
+        "action_id": "chat_id",
+        "block_id": "chat_id",
+        "value": "SA",
+        "view": {"id": "V1", "callback_id": "sendcontact", "private_metadata": metadata},
+    });
+    let options = reply(app.post_interaction(&suggestion).await).await;
+    assert_eq!(options, json!({"options": [{"text": {"type": "plain_text", "text": "sales"}, "value": "sales"}]}));
     let submission = json!({
         "type": "view_submission",
         "team": {"id": "T0001", "domain": "example"},
@@ -344,7 +356,7 @@ async fn the_forms_chat_menu_offers_the_aliases_and_a_chosen_one_is_routed() {
             "callback_id": "sendcontact",
             "private_metadata": metadata,
             "state": {"values": {
-                "chat_id": {"chat_id": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "sales"}, "value": "sales"}}},
+                "chat_id": {"chat_id": {"type": "external_select", "selected_option": {"text": {"type": "plain_text", "text": "sales"}, "value": "sales"}}},
                 "phone": {"phone": {"type": "plain_text_input", "value": "79876543210"}},
                 "first_name": {"first_name": {"type": "plain_text_input", "value": "Ivan"}},
                 "last_name": {"last_name": {"type": "plain_text_input", "value": null}},
@@ -359,4 +371,96 @@ async fn the_forms_chat_menu_offers_the_aliases_and_a_chosen_one_is_routed() {
     let all = post.to_string();
     assert!(all.contains("form-alias") && all.contains("sales"), "the card names the chat by its alias: {all}");
     assert!(!all.contains("@g.us"), "{all}");
+}
+
+/// The chat menu of the form suggests, as the user types, the aliases whose
+/// name or chat id holds the text, and the text itself when it routes as a
+/// chat id; a typed chat id chosen so is sent like one typed in the command.
+#[tokio::test]
+async fn the_forms_chat_menu_suggests_matching_aliases_and_a_typed_chat_id_which_is_sent() {
+    use slack_sendcontact::domain::ChatId;
+    use slack_sendcontact::instances::AliasSettings;
+    let app = spawn_app_with_bot(|config| {
+        for (name, chat) in [("Sales", "120363043968066561@g.us"), ("support", "-1001234567890"), ("hr", "10000001")] {
+            config.instances.aliases.push(AliasSettings {
+                name: name.into(),
+                instance: 0,
+                chat_id: ChatId::parse(chat).unwrap(),
+            });
+        }
+    })
+    .await;
+    send_contact()
+        .and(body_json(json!({
+            "chatId": "10000000",
+            "contact": {"phoneContact": 79876543210u64, "firstName": "Ivan"}
+        })))
+        .respond_with(id_message("form-typed"))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    web_api("chat.postMessage").respond_with(slack_ok(json!({"ts": "1.2"}))).expect(1).mount(&app.slack).await;
+
+    let metadata = |language: &str| json!({"c": "C2147483705", "l": language}).to_string();
+    // Several suggestions within one second would share a signature, which
+    // the service refuses as a replay: a counter keeps their bodies apart.
+    let sent = std::sync::atomic::AtomicU32::new(0);
+    let suggest = |typed: &str, language: &str| {
+        json!({
+            "n": sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            "type": "block_suggestion",
+            "team": {"id": "T0001"},
+            "user": {"id": "U2147483697", "team_id": "T0001"},
+            "action_id": "chat_id",
+            "block_id": "chat_id",
+            "value": typed,
+            "view": {"callback_id": "sendcontact", "private_metadata": metadata(language)},
+        })
+    };
+    let values = |answer: &serde_json::Value| -> Vec<String> {
+        answer["options"].as_array().unwrap().iter().map(|o| o["value"].as_str().unwrap().to_owned()).collect()
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("", &["hr", "Sales", "support"]),
+        ("s", &["Sales", "support"]),
+        ("SALES", &["Sales"]),
+        ("-100123", &["-100123", "support"]),
+        ("10000000", &["10000000"]),
+        ("1000000", &["1000000", "hr"]),
+        ("79876543210@c.us", &["79876543210@c.us"]),
+        ("nobody", &[]),
+    ];
+    for (typed, expected) in cases {
+        let answer = reply(app.post_interaction(&suggest(typed, "en")).await).await;
+        assert_eq!(values(&answer), *expected, "typed {typed:?}: {answer}");
+        for option in answer["options"].as_array().unwrap() {
+            assert!(option["text"]["text"].as_str().unwrap().chars().count() <= 75, "{option}");
+        }
+    }
+    let answer = reply(app.post_interaction(&suggest("10000000", "en")).await).await;
+    assert_eq!(answer["options"][0]["text"]["text"], "Send to chat 10000000");
+    let answer = reply(app.post_interaction(&suggest("10000000", "ru")).await).await;
+    assert_eq!(answer["options"][0]["text"]["text"], "Отправить в чат 10000000");
+    let other_menu = json!({"type": "block_suggestion", "action_id": "phone", "value": "1", "view": {"private_metadata": metadata("en")}});
+    assert_eq!(reply(app.post_interaction(&other_menu).await).await, json!({"options": []}));
+
+    let submission = json!({
+        "type": "view_submission",
+        "team": {"id": "T0001"},
+        "user": {"id": "U2147483697", "team_id": "T0001"},
+        "view": {
+            "callback_id": "sendcontact",
+            "private_metadata": metadata("en"),
+            "state": {"values": {
+                "chat_id": {"chat_id": {"type": "external_select", "selected_option": {"text": {"type": "plain_text", "text": "Send to chat 10000000"}, "value": "10000000"}}},
+                "phone": {"phone": {"type": "plain_text_input", "value": "79876543210"}},
+                "first_name": {"first_name": {"type": "plain_text_input", "value": "Ivan"}},
+            }},
+        }
+    });
+    let answer = app.post_interaction(&submission).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "", "the form closes");
+    let post = &app.wait_for_web_api_calls("chat.postMessage", 1).await[0];
+    assert!(post.to_string().contains("form-typed"), "{post}");
 }

@@ -397,3 +397,28 @@ async fn an_invalid_form_over_the_socket_gets_its_errors_in_the_ack() {
     let errors = ack["payload"]["errors"].as_object().unwrap();
     assert_eq!(errors.keys().collect::<Vec<_>>(), ["chat_id", "phone"], "{ack}");
 }
+
+#[tokio::test]
+async fn the_chat_menus_options_come_back_in_the_ack_over_the_socket() {
+    let slack = FakeSlack::start(1).await;
+    let app = spawn_app_with_bot_over(&slack).await;
+    let mut socket = slack.accept().await;
+    let suggestion = json!({
+        "type": "block_suggestion",
+        "team": {"id": "T0001"},
+        "user": {"id": "U2147483697", "team_id": "T0001"},
+        "action_id": "chat_id",
+        "block_id": "chat_id",
+        "value": "10000000",
+        "view": {"callback_id": "sendcontact", "private_metadata": metadata("ru")},
+    });
+    send(&mut socket, interactive_envelope("e1", suggestion)).await;
+    let ack = next_ack(&mut socket).await;
+    assert_eq!(
+        ack,
+        json!({"envelope_id": "e1", "payload": {"options": [
+            {"text": {"type": "plain_text", "text": "Отправить в чат 10000000"}, "value": "10000000"}
+        ]}}),
+    );
+    drop(app);
+}
