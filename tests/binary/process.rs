@@ -62,6 +62,8 @@ pub struct Server {
     pub child: Child,
     pub port: u16,
     pub log: Arc<Mutex<Vec<String>>>,
+    /// The tasks copying stdout and stderr into `log`; they end at the pipes' end.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -72,17 +74,18 @@ impl Server {
         vars.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.into()));
         let mut child = binary(&["serve"], &vars).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         for stream in [
             Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
             Box::new(child.stderr.take().unwrap()),
         ] {
             let log = Arc::clone(&log);
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     log.lock().unwrap().push(line);
                 }
-            });
+            }));
         }
         let port = wait_for(Duration::from_secs(20), || {
             log.lock().unwrap().iter().find_map(|line| {
@@ -94,7 +97,7 @@ impl Server {
         })
         .await
         .unwrap_or_else(|| panic!("the server did not report its port; log: {:?}", log.lock().unwrap()));
-        Server { child, port, log }
+        Server { child, port, log, readers }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -103,6 +106,15 @@ impl Server {
 
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    /// The whole log of a process that has exited: waits until both pipes
+    /// are read to their end, so the last lines it wrote are not missed.
+    pub async fn log_after_exit(&mut self) -> String {
+        for reader in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(20), reader).await;
+        }
+        self.log_text()
     }
 
     pub fn signal(&self, name: &str) {

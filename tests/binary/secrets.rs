@@ -212,7 +212,7 @@ async fn audit(format: &str, unreachable: bool) {
         seen.push(String::from_utf8(request.body).unwrap());
     }
 
-    let log = server.log_text();
+    let log = server.log_after_exit().await;
     assert!(log.lines().count() > 20, "TRACE logging produced lines ({format}):\n{log}");
     let secrets: Vec<(&str, &str)> =
         [("the GREEN-API token", TOKEN), ("the signing secret", SIGNING_SECRET), ("the bot token", BOT_TOKEN)]

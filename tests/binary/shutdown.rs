@@ -107,7 +107,7 @@ async fn a_second_signal_during_the_drain_exits_at_once() {
         .unwrap_or_else(|_| panic!("the second signal did not end the drain; log:\n{}", server.log_text()))
         .unwrap();
     assert_eq!(status.code(), Some(1), "not a clean stop; log:\n{}", server.log_text());
-    let log = server.log_text();
+    let log = server.log_after_exit().await;
     assert!(log.contains("second signal while stopping: exiting now") && log.contains("unfinished=1"), "{log}");
 }
 
@@ -172,7 +172,7 @@ async fn a_form_outcome_that_slack_rate_limits_past_the_grace_period_is_logged_p
         .expect("the server exits within the grace period, not after Slack's minute")
         .unwrap();
     assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
-    let log = server.log_text();
+    let log = server.log_after_exit().await;
     let line = log
         .lines()
         .find(|l| l.contains("could not post the form's outcome to Slack; tell the user by hand"))
@@ -235,7 +235,7 @@ async fn a_response_url_delivery_that_slack_rate_limits_past_the_grace_period_is
         .expect("the server exits within the grace period, not after Slack's minute")
         .unwrap();
     assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
-    let log = server.log_text();
+    let log = server.log_after_exit().await;
     let line = log
         .lines()
         .find(|l| l.contains("could not deliver the outcome to Slack; tell the user by hand"))
