@@ -603,14 +603,23 @@ fn signing_secret(raw: &RawEnv, problems: &mut Problems) -> Option<SigningSecret
 /// SLACK_API_URL, ending in `/` so that method names join onto it.
 fn slack_api_url(raw: &RawEnv, problems: &mut Problems) -> Option<url::Url> {
     let value = raw.slack_api_url.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or(DEFAULT_SLACK_API_URL);
-    let shown = value.chars().take(80).collect::<String>();
+    // Only `scheme://host[:port]` is ever shown: a value that is no URL may
+    // be a token pasted into the wrong variable, and a URL may carry a
+    // password or a token in its query.
     let mut url = match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => url,
-        _ => {
+        Ok(url) => {
+            let shown = crate::green_api::shown_origin(&url);
             return problems
                 .push(format!("SLACK_API_URL='{shown}' must be an https:// URL such as {DEFAULT_SLACK_API_URL}"));
         }
+        Err(_) => {
+            return problems.push(format!(
+                "SLACK_API_URL is not a URL: it must be an https:// URL such as {DEFAULT_SLACK_API_URL}"
+            ));
+        }
     };
+    let shown = crate::green_api::shown_origin(&url);
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return problems
             .push(format!("SLACK_API_URL='{shown}' must be a bare URL, without query, fragment or credentials"));
@@ -1221,8 +1230,23 @@ mod tests {
         vars.extend([("SLACK_APP_TOKEN", "xoxb-1-2-secretbotvalue"), ("SLACK_API_URL", "slack.com/api")]);
         let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
         assert!(message.contains("SLACK_APP_TOKEN must be the app-level token, which starts with xapp-"), "{message}");
-        assert!(message.contains("SLACK_API_URL='slack.com/api' must be an https:// URL"), "{message}");
+        assert!(message.contains("SLACK_API_URL is not a URL: it must be an https:// URL"), "{message}");
         assert!(!message.contains("secretbotvalue"), "{message}");
+
+        // A token pasted into the wrong variable, a password or a token in
+        // the query: none is echoed, only scheme://host[:port].
+        for (url, leak) in [
+            ("xoxb-1-2-misplacedbotvalue", "misplacedbotvalue"),
+            ("https://user:hunter2@slack.example/api/", "hunter2"),
+            ("https://slack.example/api/?token=xoxb-9-9-querysecret", "querysecret"),
+            ("ftp://user:hunter2@slack.example/", "hunter2"),
+        ] {
+            let mut vars = minimal();
+            vars.push(("SLACK_API_URL", url));
+            let message = ServeConfig::from_vars(vars).unwrap_err().to_string();
+            assert!(message.contains("SLACK_API_URL"), "{message}");
+            assert!(!message.contains(leak), "{url}: {message}");
+        }
 
         for plain in ["http://slack.com/api/", "http://10.0.0.5:8080/api", "http://localhost.example.com/api"] {
             let mut vars = minimal();
