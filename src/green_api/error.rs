@@ -51,13 +51,29 @@ pub enum GreenApiError {
     },
     /// A 200 without an idMessage.
     MalformedResponse {
-        detail: String,
+        detail: Malformed,
     },
     /// This process's own rate ceiling left no slot in time.
     Busy,
 }
 
 impl std::error::Error for GreenApiError {}
+
+/// What was wrong with an answer that should have carried an idMessage (or
+/// the JSON of a read); its words live in the catalogue with the error's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Malformed {
+    /// The body went on past the cap of `kib` KiB.
+    TooLong { kib: usize },
+    /// sendContact's 200 was not its JSON.
+    NotJson,
+    /// sendContact's 200 had no idMessage, or an empty one.
+    NoIdMessage,
+    /// A success status other than 200 (201-399).
+    UnexpectedSuccess { status: u16 },
+    /// A read method's 200 was not its JSON.
+    ReadNotJson { method: &'static str },
+}
 
 impl GreenApiError {
     /// The error a non-200 answer stands for: the one status table for

@@ -13,7 +13,7 @@ mod send;
 mod settings;
 mod wire;
 
-pub use error::GreenApiError;
+pub use error::{GreenApiError, Malformed};
 pub use instance::{InstanceType, state_advice};
 pub use max::max_send_contact_body;
 use rate_limit::RateLimiter;

@@ -4,7 +4,7 @@
 use tokio::time::{Instant, timeout_at};
 
 use super::wire::{ErrorCode, Settings, StateInstance};
-use super::{GreenApiClient, GreenApiError, InstanceType};
+use super::{GreenApiClient, GreenApiError, InstanceType, Malformed};
 
 impl GreenApiClient {
     /// getStateInstance: whether the instance is authorized to send.
@@ -22,7 +22,7 @@ impl GreenApiClient {
 
     /// GETs an account method and decodes its JSON answer. These methods
     /// change nothing, so every failure is simply reported.
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, method: &str) -> Result<T, GreenApiError> {
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, method: &'static str) -> Result<T, GreenApiError> {
         let url = format!("{}{method}/{}", self.instance_url, self.token.expose());
         let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(self.http.get(url))).await {
             Err(_) => return Err(GreenApiError::Timeout { after: self.timeout }),
@@ -35,9 +35,8 @@ impl GreenApiClient {
                 if let Ok(ErrorCode { code: Some(code @ (401 | 403)) }) = serde_json::from_slice(&answer.body) {
                     return Err(GreenApiError::Unauthorized { status: code });
                 }
-                serde_json::from_slice(&answer.body).map_err(|_| GreenApiError::MalformedResponse {
-                    detail: format!("{method} answered with something other than the expected JSON"),
-                })
+                serde_json::from_slice(&answer.body)
+                    .map_err(|_| GreenApiError::MalformedResponse { detail: Malformed::ReadNotJson { method } })
             }
             status => Err(GreenApiError::from_status(status, &answer.body, self.token.expose())),
         }

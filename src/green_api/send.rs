@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::max::max_send_contact_body;
 use super::wire::{SendContactResponse, send_contact_body};
-use super::{Answer, GreenApiClient, GreenApiError, IdMessage, MAX_RESPONSE_BYTES};
+use super::{Answer, GreenApiClient, GreenApiError, IdMessage, MAX_RESPONSE_BYTES, Malformed};
 use crate::domain::{Card, ChatId};
 use crate::http_client::{self, RetryPolicy};
 
@@ -93,25 +93,22 @@ impl GreenApiClient {
             200 => {
                 if answer.truncated {
                     return Err(GreenApiError::MalformedResponse {
-                        detail: format!("an answer longer than {} KiB", MAX_RESPONSE_BYTES / 1024),
+                        detail: Malformed::TooLong { kib: MAX_RESPONSE_BYTES / 1024 },
                     });
                 }
-                let parsed: SendContactResponse = serde_json::from_slice(&answer.body).map_err(|_| {
-                    GreenApiError::MalformedResponse { detail: "an answer that is not the expected JSON".into() }
-                })?;
+                let parsed: SendContactResponse = serde_json::from_slice(&answer.body)
+                    .map_err(|_| GreenApiError::MalformedResponse { detail: Malformed::NotJson })?;
                 if let Some(code @ (401 | 403)) = parsed.code {
                     return Err(GreenApiError::Unauthorized { status: code });
                 }
                 match parsed.id_message {
                     Some(id) if !id.trim().is_empty() => Ok(IdMessage::new(id)),
-                    _ => Err(GreenApiError::MalformedResponse { detail: "HTTP 200 without an idMessage".into() }),
+                    _ => Err(GreenApiError::MalformedResponse { detail: Malformed::NoIdMessage }),
                 }
             }
             // Anything else that is not an error may have queued the message:
             // only a 200 with its idMessage says what happened.
-            201..=399 => Err(GreenApiError::MalformedResponse {
-                detail: format!("HTTP {status} instead of 200 with an idMessage"),
-            }),
+            201..=399 => Err(GreenApiError::MalformedResponse { detail: Malformed::UnexpectedSuccess { status } }),
             _ => Err(GreenApiError::from_status(status, &answer.body, self.token.expose())),
         }
     }

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::{Language, Localized};
-use crate::green_api::GreenApiError;
+use crate::green_api::{GreenApiError, Malformed};
 
-display_in_english!(GreenApiError);
+display_in_english!(GreenApiError, Malformed);
 
 impl Localized for GreenApiError {
     fn localize(&self, language: Language) -> String {
@@ -98,12 +98,14 @@ impl Localized for GreenApiError {
                  проверьте чат, прежде чем отправлять его снова."
             ),
             (E::MalformedResponse { detail }, En) => format!(
-                "GREEN-API answered without a message id ({detail}). The contact may or may not have been sent: \
-                 check the chat before trying again."
+                "GREEN-API answered without a message id ({}). The contact may or may not have been sent: \
+                 check the chat before trying again.",
+                detail.localize(En)
             ),
             (E::MalformedResponse { detail }, Ru) => format!(
-                "GREEN-API ответил без идентификатора сообщения ({detail}). Неизвестно, отправлен ли контакт: \
-                 проверьте чат, прежде чем отправлять его снова."
+                "GREEN-API ответил без идентификатора сообщения ({}). Неизвестно, отправлен ли контакт: \
+                 проверьте чат, прежде чем отправлять его снова.",
+                detail.localize(Ru)
             ),
             (E::Busy, En) => {
                 "Too many contacts are being sent right now. Nothing was sent; try again in a few seconds.".to_owned()
@@ -112,6 +114,29 @@ impl Localized for GreenApiError {
                 "Сейчас отправляется слишком много контактов. Ничего не отправлено — попробуйте ещё раз через \
                  несколько секунд."
                     .to_owned()
+            }
+        }
+    }
+}
+
+/// What was wrong with the answer, in brackets after the error's sentence.
+impl Localized for Malformed {
+    fn localize(&self, language: Language) -> String {
+        use Language::{En, Ru};
+        match (self, language) {
+            (Malformed::TooLong { kib }, En) => format!("an answer longer than {kib} KiB"),
+            (Malformed::TooLong { kib }, Ru) => format!("ответ длиннее {kib} КиБ"),
+            (Malformed::NotJson, En) => "an answer that is not the expected JSON".to_owned(),
+            (Malformed::NotJson, Ru) => "ответ не в том формате, которого ждёт бот".to_owned(),
+            (Malformed::NoIdMessage, En) => "HTTP 200 without an idMessage".to_owned(),
+            (Malformed::NoIdMessage, Ru) => "HTTP 200 без поля idMessage".to_owned(),
+            (Malformed::UnexpectedSuccess { status }, En) => format!("HTTP {status} instead of 200 with an idMessage"),
+            (Malformed::UnexpectedSuccess { status }, Ru) => format!("HTTP {status} вместо 200 с полем idMessage"),
+            (Malformed::ReadNotJson { method }, En) => {
+                format!("{method} answered with something other than the expected JSON")
+            }
+            (Malformed::ReadNotJson { method }, Ru) => {
+                format!("{method} вернул ответ не в том формате, которого ждёт бот")
             }
         }
     }
@@ -141,7 +166,11 @@ fn errors() -> Vec<GreenApiError> {
         E::Timeout { after: Duration::from_millis(2500) },
         E::Unreachable { cause: "connection refused".into() },
         E::ConnectionLost { cause: "reset".into() },
-        E::MalformedResponse { detail: "no idMessage".into() },
+        E::MalformedResponse { detail: Malformed::TooLong { kib: 64 } },
+        E::MalformedResponse { detail: Malformed::NotJson },
+        E::MalformedResponse { detail: Malformed::NoIdMessage },
+        E::MalformedResponse { detail: Malformed::UnexpectedSuccess { status: 201 } },
+        E::MalformedResponse { detail: Malformed::ReadNotJson { method: "getSettings" } },
         E::Busy,
     ]
 }
@@ -164,5 +193,47 @@ mod tests {
         }
         let e = GreenApiError::Timeout { after: Duration::from_millis(2500) };
         assert!(e.localize(Language::Ru).contains("за 2,5 с"), "{}", e.localize(Language::Ru));
+    }
+
+    fn malformed() -> Vec<GreenApiError> {
+        errors().into_iter().filter(|e| matches!(e, GreenApiError::MalformedResponse { .. })).collect()
+    }
+
+    /// The logs and the tests read these words; moving them into the
+    /// catalogue must not change a byte.
+    #[test]
+    fn malformed_answers_keep_their_english_words() {
+        let expected = [
+            "an answer longer than 64 KiB",
+            "an answer that is not the expected JSON",
+            "HTTP 200 without an idMessage",
+            "HTTP 201 instead of 200 with an idMessage",
+            "getSettings answered with something other than the expected JSON",
+        ];
+        let errors = malformed();
+        assert_eq!(errors.len(), expected.len());
+        for (e, detail) in errors.iter().zip(expected) {
+            assert_eq!(
+                e.localize(Language::En),
+                format!(
+                    "GREEN-API answered without a message id ({detail}). The contact may or may not have been sent: \
+                     check the chat before trying again."
+                )
+            );
+        }
+    }
+
+    /// A Russian reader sees Latin letters only in names they may need to
+    /// pass on to an admin: the service, the protocol, the field and the
+    /// method.
+    #[test]
+    fn russian_malformed_answers_have_no_english_words() {
+        let names = ["GREEN", "API", "HTTP", "idMessage", "getSettings"];
+        for e in malformed() {
+            let ru = e.localize(Language::Ru);
+            for word in ru.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()) {
+                assert!(names.contains(&word), "English word {word:?} in: {ru}");
+            }
+        }
     }
 }

@@ -282,6 +282,7 @@ impl WebApi {
         request: reqwest::RequestBuilder,
     ) -> Result<Value, (WebApiError, Option<Duration>)> {
         let mut response = request.send().await.map_err(|e| {
+            let e = e.without_url();
             let cause = describe(&e);
             let error = if e.is_connect() {
                 WebApiError::Unreachable { method, cause }
@@ -306,7 +307,9 @@ impl WebApi {
                 Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_ANSWER_BYTES => body.extend_from_slice(&chunk),
                 Ok(Some(_)) => return Err((WebApiError::Malformed { method }, None)),
                 Ok(None) => break,
-                Err(e) => return Err((WebApiError::ConnectionLost { method, cause: describe(&e) }, None)),
+                Err(e) => {
+                    return Err((WebApiError::ConnectionLost { method, cause: describe(&e.without_url()) }, None));
+                }
             }
         }
         let answer: Value = serde_json::from_slice(&body).map_err(|_| (WebApiError::Malformed { method }, None))?;
@@ -324,8 +327,9 @@ impl WebApi {
     }
 }
 
-/// A transport error without its URL, with the causes that say what went
-/// wrong. The token is in a header, never in the URL or the error.
+/// A transport error with the causes that say what went wrong. Callers strip
+/// the URL first (`without_url`): SLACK_API_URL is shown only as its origin.
+/// The token is in a header, never in the URL or the error.
 fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut text = e.to_string();
