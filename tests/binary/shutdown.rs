@@ -158,25 +158,13 @@ async fn a_form_outcome_that_slack_rate_limits_past_the_grace_period_is_logged_p
     let form = signed_form(&[("payload", &payload.to_string())]);
     let answer = post(&client(), &server.url("/slack/interactions"), &form).await;
     assert_eq!(answer.status(), 200);
-    let rate_limited = tokio::time::timeout(Duration::from_secs(20), async {
-        while slack.received_requests().await.unwrap_or_default().is_empty() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
+    let (log, line) = stop_while_slack_rate_limits(
+        &mut server,
+        &slack,
+        "chat.postMessage",
+        "could not post the form's outcome to Slack; tell the user by hand",
+    )
     .await;
-    assert!(rate_limited.is_ok(), "chat.postMessage was called; log:\n{}", server.log_text());
-    server.signal("TERM");
-
-    let status = tokio::time::timeout(Duration::from_secs(45), server.child.wait())
-        .await
-        .expect("the server exits within the grace period, not after Slack's minute")
-        .unwrap();
-    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
-    let log = server.log_after_exit().await;
-    let line = log
-        .lines()
-        .find(|l| l.contains("could not post the form's outcome to Slack; tell the user by hand"))
-        .unwrap_or_else(|| panic!("no per-command error line:\n{log}"));
     for field in [
         "ERROR",
         "team_id=T0001",
@@ -221,13 +209,36 @@ async fn a_response_url_delivery_that_slack_rate_limits_past_the_grace_period_is
     let command = signed_command("10000000 79876543210 Ivan", &format!("{}/commands/1", slack.uri()));
     let ack = post(&client(), &server.url("/slack/commands"), &command).await;
     assert!(ack.text().await.unwrap().contains("Sending"), "the command was deferred");
+    let (_, line) = stop_while_slack_rate_limits(
+        &mut server,
+        &slack,
+        "response_url",
+        "could not deliver the outcome to Slack; tell the user by hand",
+    )
+    .await;
+    for field in
+        ["ERROR", "team_id=T0001", "user_id=U2147483697", "channel_id=C2147483705", "id_message=\"drain-id-8\""]
+    {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+}
+
+/// Waits until Slack (rate-limiting) has been asked once, stops the server
+/// with SIGTERM, expects a clean exit within the grace period, and returns
+/// the whole log with its line containing `error_line`.
+async fn stop_while_slack_rate_limits(
+    server: &mut Server,
+    slack: &MockServer,
+    asked: &str,
+    error_line: &str,
+) -> (String, String) {
     let rate_limited = tokio::time::timeout(Duration::from_secs(20), async {
         while slack.received_requests().await.unwrap_or_default().is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
     .await;
-    assert!(rate_limited.is_ok(), "response_url was called; log:\n{}", server.log_text());
+    assert!(rate_limited.is_ok(), "{asked} was called; log:\n{}", server.log_text());
     server.signal("TERM");
 
     let status = tokio::time::timeout(Duration::from_secs(45), server.child.wait())
@@ -238,11 +249,8 @@ async fn a_response_url_delivery_that_slack_rate_limits_past_the_grace_period_is
     let log = server.log_after_exit().await;
     let line = log
         .lines()
-        .find(|l| l.contains("could not deliver the outcome to Slack; tell the user by hand"))
-        .unwrap_or_else(|| panic!("no per-command error line:\n{log}"));
-    for field in
-        ["ERROR", "team_id=T0001", "user_id=U2147483697", "channel_id=C2147483705", "id_message=\"drain-id-8\""]
-    {
-        assert!(line.contains(field), "{field} missing from {line}");
-    }
+        .find(|l| l.contains(error_line))
+        .unwrap_or_else(|| panic!("no per-command error line:\n{log}"))
+        .to_owned();
+    (log, line)
 }
