@@ -98,12 +98,46 @@ async fn read_body(
     // The limit is enforced while reading: a lying or absent Content-Length
     // cannot make us buffer more than 16 KiB. The timeout cuts off bodies
     // that trickle in to hold a connection open.
-    match tokio::time::timeout(state.body_timeout, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
+    let declared = declared.map(|len| len as usize);
+    match tokio::time::timeout(state.body_timeout, read_limited(payload, declared)).await {
         Err(_) => Err(SlackRequestError::SlowBody),
-        Ok(Err(_)) => Err(SlackRequestError::TooLarge),
-        Ok(Ok(Err(_))) => Err(SlackRequestError::BodyBroken),
-        Ok(Ok(Ok(body))) => Ok(body),
+        Ok(result) => result,
     }
+}
+
+/// The whole body, at most [`MAX_BODY_BYTES`] of it. A Slack form arrives in
+/// one piece, which is kept as it came, with no copy; only a body that
+/// arrives in pieces is gathered, into a buffer sized from Content-Length.
+/// (actix's `to_bytes_limited` would allocate 32 KiB for every request.)
+async fn read_limited(mut payload: web::Payload, declared: Option<usize>) -> Result<web::Bytes, SlackRequestError> {
+    use futures_util::StreamExt;
+
+    let mut first: Option<web::Bytes> = None;
+    let mut gathered: Option<web::BytesMut> = None;
+    let mut len = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| SlackRequestError::BodyBroken)?;
+        len += chunk.len();
+        if len > MAX_BODY_BYTES {
+            return Err(SlackRequestError::TooLarge);
+        }
+        match (&mut gathered, first.take()) {
+            (Some(buffer), _) => buffer.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(earlier)) => {
+                let capacity = declared.unwrap_or(2 * len).clamp(len, MAX_BODY_BYTES);
+                let mut buffer = web::BytesMut::with_capacity(capacity);
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+                gathered = Some(buffer);
+            }
+        }
+    }
+    Ok(match (gathered, first) {
+        (Some(buffer), _) => buffer.freeze(),
+        (None, Some(whole)) => whole,
+        (None, None) => web::Bytes::new(),
+    })
 }
 
 fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), SlackRequestError> {

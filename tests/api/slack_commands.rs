@@ -1,5 +1,6 @@
 //! Every row of the contract's HTTP table for POST /slack/commands.
 
+use futures_util::StreamExt;
 use serde_json::json;
 use slack_sendcontact::config::ServeConfig;
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
@@ -46,6 +47,33 @@ async fn a_request_without_a_valid_signature_is_refused_with_401_and_nothing_is_
         let response = app.post_with_headers(body.clone(), headers).await;
         assert_eq!(response.status(), 401, "{case}");
     }
+}
+
+/// A body usually arrives in one read and is kept as it came; one that
+/// arrives in pieces (chunked, with pauses between the chunks) is put
+/// together and verified the same way, and sends once.
+#[tokio::test]
+async fn a_signed_form_that_arrives_in_pieces_is_read_whole_and_sends_once() {
+    let app = spawn_app().await;
+    send_contact().respond_with(id_message("BAE5F4886B9D4CAD")).expect(1).mount(&app.green_api).await;
+    let body = app.form("10000000 79876543210 Ivan");
+    let ts = now();
+    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), ts, body.as_bytes());
+    let pieces: Vec<Vec<u8>> = body.as_bytes().chunks(40).map(<[u8]>::to_vec).collect();
+    assert!(pieces.len() > 3, "the form must come in several pieces");
+    let stream = futures_util::stream::iter(pieces).then(|piece| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        Ok::<_, std::io::Error>(piece)
+    });
+    let response = app
+        .post_with_headers(
+            reqwest::Body::wrap_stream(stream),
+            &[("X-Slack-Request-Timestamp", &ts.to_string()), ("X-Slack-Signature", &signature)],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let reply = reply(response).await;
+    assert!(reply.to_string().contains("BAE5F4886B9D4CAD"), "{reply}");
 }
 
 #[tokio::test]
