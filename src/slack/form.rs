@@ -1,11 +1,13 @@
 //! The slash-command form Slack POSTs, decoded only after its signature has
 //! been checked over the raw bytes.
 
-use serde::Deserialize;
+use std::borrow::Cow;
 
 /// The fields we use; Slack sends more (`token`, `user_name`, ...), which are
-/// ignored. Missing ids decode as empty, which no allowlist matches.
-#[derive(Debug, Deserialize)]
+/// ignored. Missing ids decode as empty, which no allowlist matches. Over
+/// HTTP it comes as a form ([`SlashCommandForm::parse`]); over Socket Mode,
+/// as JSON (`Deserialize`, with the same defaults).
+#[derive(Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct SlashCommandForm {
     #[serde(default)]
     pub team_id: String,
@@ -24,31 +26,108 @@ pub struct SlashCommandForm {
 }
 
 /// Why a signed body is not a slash-command form.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FormError {
     #[error("the body is not `key=value` pairs joined by `&`")]
     NotPairs,
-    #[error("the form's fields are not usable: {0}")]
-    Fields(#[from] serde_urlencoded::de::Error),
+    #[error("the form's fields are not usable: the field `{0}` appears more than once")]
+    Duplicate(&'static str),
 }
 
 impl SlashCommandForm {
+    /// The seven fields we read, each decoded (`+` and `%XX`, invalid UTF-8
+    /// replaced) as `serde_urlencoded` would; the others, about half of
+    /// Slack's form and its longest values aside from the text, are skipped
+    /// undecoded.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
-        // serde_urlencoded takes any bytes as a form (a pair without `=` is
-        // a key with an empty value), so JSON or plain text would pass as a
-        // command with no fields and get the usage text. Slack sends only
-        // `key=value` pairs.
-        let is_key_value = |pair: &[u8]| pair.is_empty() || memchr::memchr(b'=', pair).is_some_and(|i| i > 0);
-        if !raw_pairs(body).all(is_key_value) {
-            return Err(FormError::NotPairs);
+        let mut form = SlashCommandForm::default();
+        let mut seen = [false; 7];
+        for pair in raw_pairs(body) {
+            if pair.is_empty() {
+                continue;
+            }
+            // serde_urlencoded takes any bytes as a form (a pair without `=`
+            // is a key with an empty value), so JSON or plain text would pass
+            // as a command with no fields and get the usage text. Slack sends
+            // only `key=value` pairs.
+            let (key, value) = match memchr::memchr(b'=', pair) {
+                Some(i) if i > 0 => (&pair[..i], &pair[i + 1..]),
+                _ => return Err(FormError::NotPairs),
+            };
+            let Some(field) = Field::named(key) else { continue };
+            if std::mem::replace(&mut seen[field as usize], true) {
+                return Err(FormError::Duplicate(field.name()));
+            }
+            let value = decode(value).into_owned();
+            match field {
+                Field::TeamId => form.team_id = value,
+                Field::UserId => form.user_id = value,
+                Field::ChannelId => form.channel_id = value,
+                Field::Command => form.command = value,
+                Field::Text => form.text = value,
+                Field::ResponseUrl => form.response_url = Some(value),
+                Field::TriggerId => form.trigger_id = Some(value),
+            }
         }
-        Ok(serde_urlencoded::from_bytes(body)?)
+        Ok(form)
     }
 
     /// How to name the command in usage text.
     pub fn invocation(&self) -> &str {
         if self.command.starts_with('/') { &self.command } else { "/sendcontact" }
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    TeamId,
+    UserId,
+    ChannelId,
+    Command,
+    Text,
+    ResponseUrl,
+    TriggerId,
+}
+
+impl Field {
+    const ALL: [Field; 7] = [
+        Field::TeamId,
+        Field::UserId,
+        Field::ChannelId,
+        Field::Command,
+        Field::Text,
+        Field::ResponseUrl,
+        Field::TriggerId,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::TeamId => "team_id",
+            Field::UserId => "user_id",
+            Field::ChannelId => "channel_id",
+            Field::Command => "command",
+            Field::Text => "text",
+            Field::ResponseUrl => "response_url",
+            Field::TriggerId => "trigger_id",
+        }
+    }
+
+    /// The field a raw (still encoded) key names, if it is one we read.
+    fn named(raw_key: &[u8]) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| decodes_to(raw_key, field.name()))
+    }
+}
+
+/// A form-encoded key or value, decoded as every form decoder does (`+` is
+/// a space, then `%XX`, then invalid UTF-8 replaced); borrowed as it is when
+/// it has nothing to decode.
+fn decode(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'%') && !raw.contains(&b'+') {
+        return String::from_utf8_lossy(raw);
+    }
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Slack's certificate probe (`ssl_check=1`), which comes unsigned and only
@@ -81,11 +160,7 @@ fn raw_pairs(body: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Whether a form-encoded key or value decodes to `expected`.
 fn decodes_to(raw: &[u8], expected: &str) -> bool {
-    if raw.contains(&b'%') || raw.contains(&b'+') {
-        url::form_urlencoded::parse(raw).next().is_some_and(|(decoded, _)| decoded == expected)
-    } else {
-        raw == expected.as_bytes()
-    }
+    raw == expected.as_bytes() || ((raw.contains(&b'%') || raw.contains(&b'+')) && decode(raw) == expected)
 }
 
 #[cfg(test)]
@@ -134,7 +209,8 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
-        assert!(matches!(SlashCommandForm::parse(b"text=1&text=2"), Err(FormError::Fields(_))));
+        assert_eq!(SlashCommandForm::parse(b"text=1&text=2"), Err(FormError::Duplicate("text")));
+        assert_eq!(SlashCommandForm::parse(b"text=1&te%78t=2"), Err(FormError::Duplicate("text")));
     }
 
     #[test]
@@ -142,6 +218,7 @@ mod tests {
         assert!(is_ssl_check(b"ssl_check=1&token=abc"));
         assert!(!is_ssl_check(b"ssl_check=0"));
         assert!(!is_ssl_check(b"text=ssl_check%3D1"));
+        assert!(!is_ssl_check(b"ssl_check=%31=x"), "the value is `1=x`");
     }
 
     #[test]
@@ -161,6 +238,8 @@ mod tests {
             b"ssl_check%3D1",
             b"ssl_check=%",
             b"ssl_check=1%",
+            b"ssl_check=%31=",
+            b"ssl_check=%31=+",
             b"ssl_check=\xff",
             b"",
             b"=",
@@ -171,7 +250,67 @@ mod tests {
         }
     }
 
+    /// What the form decoder of record makes of `body`: the answer
+    /// [`SlashCommandForm::parse`] must agree with.
+    fn by_serde_urlencoded(body: &[u8]) -> Result<SlashCommandForm, ()> {
+        serde_urlencoded::from_bytes(body).map_err(|_| ())
+    }
+
+    /// Whether every non-empty `&`-piece has a non-empty key before an `=`.
+    fn all_key_value(body: &[u8]) -> bool {
+        body.split(|&b| b == b'&').all(|p| p.is_empty() || p.iter().position(|&b| b == b'=').is_some_and(|i| i > 0))
+    }
+
+    #[test]
+    fn decodes_as_serde_urlencoded_does() {
+        let bodies: &[&[u8]] = &[
+            b"team_id=T1&user_id=U1&channel_id=C1&command=%2Fsc&text=a+b%20c&response_url=https%3A%2F%2Fx&trigger_id=1.2",
+            b"text=%D0%98%D0%B2%D0%B0%D0%BD+%E2%80%9CA%E2%80%9D",
+            b"text=%ff%fe&user_id=%",
+            b"text=a%2",
+            b"te%78t=escaped+key&team%5Fid=T9",
+            b"text=&response_url=",
+            b"text=a=b=c",
+            b"token=x&user_name=y&text=1",
+            b"&&text=1&&",
+            b"",
+        ];
+        for body in bodies {
+            assert_eq!(
+                SlashCommandForm::parse(body).map_err(|_| ()),
+                by_serde_urlencoded(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn decodes_any_form_as_serde_urlencoded_does(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["team_id", "user_id", "channel_id", "command", "text", "response_url", "trigger_id", "token", "te%78t", "user%5Fid", "x"]),
+                    proptest::collection::vec(proptest::sample::select(b"aZ09=+%2F5Dd0\xff\xd0\x98 /-_.".to_vec()), 0..12),
+                ),
+                0..9,
+            )
+        ) {
+            let mut body = Vec::new();
+            for (i, (key, value)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    body.push(b'&');
+                }
+                body.extend_from_slice(key.as_bytes());
+                body.push(b'=');
+                body.extend_from_slice(value);
+            }
+            // A value may hold `=`; what must agree is the decoding of forms
+            // that are `key=value` pairs, which is all the check lets through.
+            proptest::prop_assume!(all_key_value(&body));
+            proptest::prop_assert_eq!(SlashCommandForm::parse(&body).map_err(|_| ()), by_serde_urlencoded(&body));
+        }
+
         #[test]
         fn the_ssl_probe_check_agrees_on_any_body(
             body in proptest::collection::vec(proptest::sample::select(b"ssl_chek=&%5F+13D0\xff".to_vec()), 0..40)
