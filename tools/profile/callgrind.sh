@@ -26,6 +26,7 @@ PORT=${PORT:-18090}
 MOCK_PORT=${MOCK_PORT:-18091}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$(mktemp -d /tmp/callgrind.XXXXXX)}
+mkdir -p "$OUT"
 say() { printf '%s\n' "$*" >&2; }
 
 command -v valgrind >/dev/null || { say "valgrind is needed (apt-get install valgrind)"; exit 1; }
