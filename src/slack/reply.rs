@@ -67,18 +67,27 @@ impl Reply {
 /// (<https://docs.slack.dev/messaging/formatting-message-text>), so a name
 /// like `<!channel>` is shown, not acted on.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>']) {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr3(b'&', b'<', b'>', bytes) else {
         return Cow::Borrowed(text);
+    };
+    // Runs between the three ASCII bytes are copied whole: the usage text
+    // is long and full of `<placeholders>`, and a char at a time cost more
+    // than the rest of a `help` reply together.
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut start = 0;
+    for at in
+        std::iter::once(first).chain(memchr::memchr3_iter(b'&', b'<', b'>', &bytes[first + 1..]).map(|i| i + first + 1))
+    {
+        out.push_str(&text[start..at]);
+        out.push_str(match bytes[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
+        start = at + 1;
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(&text[start..]);
     Cow::Owned(out)
 }
 
@@ -98,5 +107,37 @@ mod tests {
             String::from_utf8(reply.to_json()).unwrap(),
             r#"{"response_type":"in_channel","text":"<@U1> sent"}"#
         );
+    }
+
+    #[test]
+    fn escapes_the_three_characters_slack_reserves() {
+        for (text, escaped) in [
+            ("", ""),
+            ("plain Иван", "plain Иван"),
+            ("<", "&lt;"),
+            ("a&b", "a&amp;b"),
+            ("<!channel> & <@U1>", "&lt;!channel&gt; &amp; &lt;@U1&gt;"),
+            ("&amp;", "&amp;amp;"),
+            ("«Ромашка» <ООО>", "«Ромашка» &lt;ООО&gt;"),
+        ] {
+            assert_eq!(escape(text), escaped, "{text:?}");
+        }
+        assert!(matches!(escape("nothing to do"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_agrees_with_replacing_char_by_char(text in "[a-zа-я&<>«» ]{0,40}") {
+            let by_char: String = text
+                .chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(escape(&text), by_char);
+        }
     }
 }
