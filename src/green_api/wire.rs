@@ -59,8 +59,11 @@ pub fn send_contact_body(chat_id: &ChatId, contact: &Contact) -> Vec<u8> {
             company: contact.company.as_ref().map(|c| c.as_str()),
         },
     };
+    // Room for a card with long names, so the buffer is not regrown.
+    let mut json = Vec::with_capacity(256);
     // Serialising borrowed strings and an integer into a Vec cannot fail.
-    serde_json::to_vec(&body).unwrap_or_else(|_| unreachable!("the body is plain data"))
+    serde_json::to_writer(&mut json, &body).unwrap_or_else(|_| unreachable!("the body is plain data"));
+    json
 }
 
 #[derive(Deserialize)]

@@ -101,7 +101,7 @@ impl Card {
             .iter()
             .take(MAX_SECTION_FIELDS)
             .map(|(label, value)| {
-                Text::markup(truncate(&format!("*{}*\n{}", escape(label), escape(value)), MAX_FIELD_CHARS))
+                Text::markup(truncate_owned(format!("*{}*\n{}", escape(label), escape(value)), MAX_FIELD_CHARS))
             })
             .collect();
         vec![
@@ -110,6 +110,15 @@ impl Card {
             Block::Context { elements: vec![Text::markup(truncate(&self.context, MAX_TEXT_CHARS))] },
         ]
     }
+}
+
+/// [`truncate`], keeping `text` itself when it fits.
+fn truncate_owned(text: String, max: usize) -> String {
+    if text.len() <= max {
+        // At most `max` bytes is at most `max` characters.
+        return text;
+    }
+    truncate(&text, max)
 }
 
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.

@@ -58,8 +58,12 @@ impl Reply {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
+        // Sized for a contact card at once: from serde_json's default of 128
+        // bytes it would grow four times.
+        let mut json = Vec::with_capacity(1024);
         // A struct of an enum and a String always serialises.
-        serde_json::to_vec(self).unwrap_or_else(|_| unreachable!("a reply is plain data"))
+        serde_json::to_writer(&mut json, self).unwrap_or_else(|_| unreachable!("a reply is plain data"));
+        json
     }
 }
 
