@@ -126,9 +126,18 @@ fn decode(raw: &[u8]) -> Cow<'_, str> {
     if !has_escapes(raw) {
         return String::from_utf8_lossy(raw);
     }
-    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    let spaced: Cow<'_, [u8]> = if memchr::memchr(b'+', raw).is_some() {
+        Cow::Owned(raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect())
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let decoded: Cow<'_, [u8]> = percent_encoding::percent_decode(&spaced).into();
+    match decoded {
+        Cow::Owned(bytes) => {
+            Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        }
+        Cow::Borrowed(bytes) => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+    }
 }
 
 /// Whether `raw` holds a `%` or a `+`, the only bytes a form decoder
