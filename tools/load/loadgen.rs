@@ -9,6 +9,9 @@
 //!   (saturation) or open-loop at a fixed rate with latency measured from
 //!   each request's scheduled time (no coordinated omission), and reads the
 //!   service's CPU time and peak RSS from /proc.
+//! - `loadgen socket ...`: plays Slack for the service's Socket Mode and
+//!   sends the same commands as envelopes over its WebSocket, measured the
+//!   same way (tools/load/socket.rs).
 //!
 //! The HTTP/1.1 client is hand-written over tokio sockets (tools/http1.rs): a
 //! general-purpose client would cost more CPU on the load core than the
@@ -29,7 +32,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("startup") => startup(&args[1..]),
         Some("load") => load(&args[1..]),
-        _ => Err("usage: loadgen startup RUNS PORT CPU|- EXE | load --addr A --secret S --pid P ...".into()),
+        Some("socket") => socket::socket(&args[1..]),
+        _ => Err("usage: loadgen startup RUNS PORT CPU|- EXE | load --addr A --secret S --pid P ... \
+                  | socket --listen A --mock M --pid-file F ..."
+            .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +55,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[path = "../http1.rs"]
 mod http1;
+mod socket;
 use http1::read_message;
 
 /// The mock's counters (`GET /_mock/stats`, tools/mock_green_api.rs):
@@ -224,31 +231,44 @@ const TEXTS: &[&str] = &[
 /// Asking for the usage, as people do: the answer needs no upstream call.
 const HELP_TEXTS: &[&str] = &["help", "", "HELP", "?", "--help"];
 
-/// A slash-command form with every field Slack sends.
-fn form(i: usize, text: &str, response_url_base: &str) -> String {
+/// The text of command `i` of this kind: every phase and both transports
+/// take their commands from here.
+fn command_text(kind: Kind, i: usize) -> &'static str {
+    let texts = if kind == Kind::Help { HELP_TEXTS } else { TEXTS };
+    texts[i % texts.len()]
+}
+
+/// Every field Slack sends with slash command `i`, in Slack's order: the
+/// HTTP phases send them as a form, the Socket Mode phases as an envelope's
+/// JSON payload.
+fn command_fields(i: usize, text: &str, response_url_base: &str) -> [(&'static str, String); 15] {
     let team = format!("T0{:07}", 1234567 + i % 3);
     let user = format!("U0{:08}", 20000000 + i * 7919 % 100000);
     let channel = format!("C0{:08}", 30000000 + i * 104729 % 1000);
     let response_url = format!("{response_url_base}/commands/{team}/{}/{:024x}", 6000000000000 + i, i * 2654435761);
     let trigger = format!("{}.{}.{:032x}", 7000000000000 + i, 4744562912u64, (i as u128) * 0x9e3779b97f4a7c15);
-    let fields = [
-        ("token", "gIkuvaNzQIHg97ATvDxqgjtO"),
-        ("team_id", team.as_str()),
-        ("team_domain", "acme-corp"),
-        ("enterprise_id", "E0001"),
-        ("enterprise_name", "Acme Corp"),
-        ("channel_id", channel.as_str()),
-        ("channel_name", "sales-team"),
-        ("user_id", user.as_str()),
-        ("user_name", "ivan.petrov"),
-        ("command", "/sendcontact"),
-        ("text", text),
-        ("api_app_id", "A0123456789"),
-        ("is_enterprise_install", "false"),
-        ("response_url", response_url.as_str()),
-        ("trigger_id", trigger.as_str()),
-    ];
-    serde_urlencoded::to_string(fields).expect("a form of strings encodes")
+    [
+        ("token", "gIkuvaNzQIHg97ATvDxqgjtO".into()),
+        ("team_id", team),
+        ("team_domain", "acme-corp".into()),
+        ("enterprise_id", "E0001".into()),
+        ("enterprise_name", "Acme Corp".into()),
+        ("channel_id", channel),
+        ("channel_name", "sales-team".into()),
+        ("user_id", user),
+        ("user_name", "ivan.petrov".into()),
+        ("command", "/sendcontact".into()),
+        ("text", text.into()),
+        ("api_app_id", "A0123456789".into()),
+        ("is_enterprise_install", "false".into()),
+        ("response_url", response_url),
+        ("trigger_id", trigger),
+    ]
+}
+
+/// A slash-command form with every field Slack sends.
+fn form(i: usize, text: &str, response_url_base: &str) -> String {
+    serde_urlencoded::to_string(command_fields(i, text, response_url_base)).expect("a form of strings encodes")
 }
 
 /// Signed requests for `POST /slack/commands`, timestamped when the phase
@@ -276,8 +296,7 @@ impl SignedRequests {
     }
 
     fn get(&self, i: usize) -> Vec<u8> {
-        let texts = if self.kind == Kind::Help { HELP_TEXTS } else { TEXTS };
-        let body = form(i, texts[i % texts.len()], &self.response_url_base);
+        let body = form(i, command_text(self.kind, i), &self.response_url_base);
         let signature = sign(&self.secret, self.now, body.as_bytes());
         format!(
             "POST /slack/commands HTTP/1.1\r\nHost: {}\r\nUser-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n\
@@ -401,44 +420,95 @@ fn load(args: &[String]) -> Res<()> {
         all.broken += t.broken;
     }
     all.latencies.sort_unstable();
-    let n = all.latencies.len();
-    if n == 0 {
-        return Err("no request was answered in the measured window".into());
-    }
-    let pct = |p: f64| all.latencies[((n as f64 * p) as usize).min(n - 1)];
-    // CPU is charged to the window from the snapshot to the last answer.
-    let cpu = cpu_after.saturating_sub(cpu_before);
-    let sched = sched_after.saturating_sub(sched_before);
     let upstream = upstream_after - upstream_before;
-    let deferred = response_url_after - response_url_before;
     let expected_upstream = if args.kind == Kind::Send { all.answered } else { 0 };
     let errors = all.non_200 + all.not_sent + all.broken + upstream.abs_diff(expected_upstream);
+    print_phase(&Phase {
+        label: &args.label,
+        rate: args.rate,
+        duration: args.duration,
+        measured,
+        latencies: &all.latencies,
+        cpu: cpu_after.saturating_sub(cpu_before),
+        sched: sched_after.saturating_sub(sched_before),
+        hwm_kib,
+        answered: all.answered,
+        upstream,
+        upstream_connections,
+        deferred: response_url_after - response_url_before,
+        errors,
+        details: format!(
+            "connections={} non_200={} not_sent={} broken={}",
+            args.connections, all.non_200, all.not_sent, all.broken
+        ),
+        own_cpu,
+    })
+}
+
+/// What one phase measured, over either transport.
+struct Phase<'a> {
+    label: &'a str,
+    /// None: closed loop.
+    rate: Option<f64>,
+    /// The measured window as asked for; commands per second are counted over it.
+    duration: Duration,
+    /// From the /proc snapshot to the last answer: CPU use is counted over it.
+    measured: Duration,
+    /// Of the commands due in the measured window, µs, sorted.
+    latencies: &'a [u32],
+    /// The service's CPU over `measured`: /proc stat ticks and the scheduler's ns.
+    cpu: Duration,
+    sched: Duration,
+    hwm_kib: u64,
+    /// Every command answered in the phase, warm-up included.
+    answered: u64,
+    /// sendContact calls at the mock over the phase, warm-up included.
+    upstream: u64,
+    upstream_connections: u64,
+    /// response_url posts at the mock.
+    deferred: u64,
+    errors: u64,
+    /// The transport's own counters, `key=value` words.
+    details: String,
+    /// The generator's own CPU over the phase.
+    own_cpu: Duration,
+}
+
+/// One line of `key=value` words, which run.sh reads.
+fn print_phase(p: &Phase) -> Res<()> {
+    let n = p.latencies.len();
+    if n == 0 {
+        return Err(format!("{}: no command was answered in the measured window", p.label));
+    }
+    let pct = |q: f64| p.latencies[((n as f64 * q) as usize).min(n - 1)];
     println!(
-        "label={} connections={} rate={} measured_s={:.2} requests={n} rps={:.0} p50_us={} p90_us={} p99_us={} \
-         p999_us={} max_us={} cpu_us_per_req={:.1} sched_cpu_us_per_req={:.1} cpu_util={:.2} vmhwm_kib={hwm_kib} \
-         answered={} upstream_calls={upstream} upstream_connections={upstream_connections} \
-         response_url_posts={deferred} non_200={} not_sent={} broken={} \
-         errors={errors} loadgen_cpu_us_per_req={:.1}",
-        args.label,
-        args.connections,
-        args.rate.map_or("max".into(), |r| format!("{r:.0}")),
-        measured.as_secs_f64(),
-        n as f64 / args.duration.as_secs_f64(),
+        "label={} rate={} measured_s={:.2} requests={n} rps={:.0} p50_us={} p90_us={} p99_us={} \
+         p999_us={} max_us={} cpu_us_per_req={:.1} sched_cpu_us_per_req={:.1} cpu_util={:.2} vmhwm_kib={} \
+         answered={} upstream_calls={} upstream_connections={} response_url_posts={} {} \
+         errors={} loadgen_cpu_us_per_req={:.1}",
+        p.label,
+        p.rate.map_or("max".into(), |r| format!("{r:.0}")),
+        p.measured.as_secs_f64(),
+        n as f64 / p.duration.as_secs_f64(),
         pct(0.50),
         pct(0.90),
         pct(0.99),
         pct(0.999),
-        all.latencies[n - 1],
-        cpu.as_secs_f64() * 1e6 / n as f64,
-        sched.as_secs_f64() * 1e6 / n as f64,
-        sched.as_secs_f64() / measured.as_secs_f64(),
-        all.answered,
-        all.non_200,
-        all.not_sent,
-        all.broken,
-        own_cpu.as_secs_f64() * 1e6 / all.answered.max(1) as f64,
+        p.latencies[n - 1],
+        p.cpu.as_secs_f64() * 1e6 / n as f64,
+        p.sched.as_secs_f64() * 1e6 / n as f64,
+        p.sched.as_secs_f64() / p.measured.as_secs_f64(),
+        p.hwm_kib,
+        p.answered,
+        p.upstream,
+        p.upstream_connections,
+        p.deferred,
+        p.details,
+        p.errors,
+        p.own_cpu.as_secs_f64() * 1e6 / p.answered.max(1) as f64,
     );
-    Ok(())
+    // run.sh reads each line as it comes, and a phase may be followed by a long one.
+    std::io::stdout().flush().map_err(|e| e.to_string())
 }
 
 /// One keep-alive connection. Closed loop: the next request goes when the

@@ -9,44 +9,67 @@
 #
 # Builds the release binary and the load tools (tools/load/loadgen.rs, the
 # load generator, and tools/mock_green_api.rs, the mock GREEN-API every tool
-# shares), starts the mock and the service, and measures, all on 127.0.0.1:
+# shares), starts the mock, and measures, all on 127.0.0.1, for each
+# configuration in CONFIGS:
+#   one      one GREEN-API instance from the GREEN_API_* variables (the
+#            default deployment);
+#   several  three instances from a SENDCONTACT_CONFIG file written here
+#            (telegram, whatsapp, whatsapp2, with aliases and channel lists),
+#            so the commands route by chat form to telegram and by channel to
+#            either WhatsApp instance, each instance with its own client;
+# and in each of them:
 #   1. time from exec to the first 200 on /healthz (STARTUP_RUNS runs);
-#   2. latency at a fixed RATE req/s, open loop (latency counted from each
-#      request's scheduled time, so a stall is not hidden);
-#   3. throughput at saturation, closed loop: valid sends and `help`
-#      commands, which take the whole request path except the upstream call
-#      (the service runs with GREEN_API_MAX_RPS=1000000, so its own CPU, not
-#      the rate ceiling, is what saturates);
-#   4. CPU time per request (utime+stime from /proc/<pid>/stat over the
+#   2. over HTTP (POST /slack/commands, signed forms), latency at a fixed
+#      RATE req/s, open loop (latency counted from each request's scheduled
+#      time, so a stall is not hidden);
+#   3. over HTTP, throughput at saturation, closed loop: valid sends and
+#      `help` commands, which take the whole request path except the
+#      upstream call (the service runs with GREEN_API_MAX_RPS=1000000, so
+#      its own CPU, not the rate ceiling, is what saturates);
+#   4. over Socket Mode (SOCKET_MODE=1), the same three phases with the same
+#      commands as envelopes: the service runs with SLACK_APP_TOKEN and no
+#      signing secret (Socket Mode only), the load generator plays Slack
+#      (apps.connections.open on SLACK_PORT, then one WebSocket), sends
+#      `slash_commands` envelopes at RATE/s or closed loop with WINDOW in
+#      flight, and times each ack;
+#   5. CPU time per command (utime+stime from /proc/<pid>/stat over the
 #      measured window, and the scheduler's ns-resolution figure), peak RSS
-#      (VmHWM), and errors (non-200s, replies that are not the expected kind,
-#      broken connections, upstream calls that differ from requests).
+#      (VmHWM), and errors (non-200s or acks that are not the expected
+#      reply, broken connections, unanswered envelopes, upstream calls that
+#      differ from commands answered).
+# Then, once, nginx answering a static JSON as the floor (NGINX_REFERENCE=1).
 # On a machine with two or more cores the service runs alone on CPU 0 and the
 # load generator and the mock share CPU 1.
 #
-# Tunables (environment): RATE (500), DURATION (30 s per phase), WARMUP (3 s),
-# CONNECTIONS (32), STARTUP_RUNS (20), PORT (18080), MOCK_PORT (18081), MAX_RPS (1000000),
-# REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (a file for a copy of
-# the report), CONFIG (a name for the service's configuration, in the report),
-# SERVICE_ENV_FILE (KEY=value lines exported to the service after the defaults
-# below, to measure another configuration: several instances, say; the mock
-# answers any instance id and token, so every instance's calls reach it).
-# Socket Mode is not driven yet: a phase for it would start a local WebSocket
-# server beside the mock and point the service at it the same way.
-# Not part of CI; it needs about three minutes after the build.
+# Tunables (environment): RATE (500), DURATION (15 s per phase), WARMUP (2 s),
+# CONNECTIONS (32), WINDOW (Socket Mode envelopes in flight, CONNECTIONS),
+# STARTUP_RUNS (20), CONFIGS ("one several"), SOCKET_MODE (1), PORT (18080),
+# MOCK_PORT (18081), SLACK_PORT (PORT+3; nginx takes PORT+2), MAX_RPS
+# (1000000), REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (a
+# file for a copy of the report), CONFIG (a name for the run's
+# configuration, in the report), SERVICE_ENV_FILE (KEY=value lines exported
+# to the service after the defaults of every configuration, to measure a
+# variant: the mock answers any instance id and token, so every instance's
+# calls reach it).
+# Not part of CI; with the defaults it needs about five minutes after the
+# build (14 phases of 17 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 RATE=${RATE:-500}
-DURATION=${DURATION:-30}
-WARMUP=${WARMUP:-3}
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-32}
+WINDOW=${WINDOW:-$CONNECTIONS}
 STARTUP_RUNS=${STARTUP_RUNS:-20}
 PORT=${PORT:-18080}
 MOCK_PORT=${MOCK_PORT:-18081}
+SLACK_PORT=${SLACK_PORT:-$((PORT + 3))}
+CONFIGS=${CONFIGS:-one several}
+SOCKET_MODE=${SOCKET_MODE:-1}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-CONFIG=${CONFIG:-one instance, HTTP slash commands}
+CONFIG=${CONFIG:-the defaults of tools/load/run.sh}
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -90,6 +113,8 @@ fi
 if [ -n "$RT" ]; then PINNING="$PINNING; SCHED_FIFO priority 50 (chrt -f 50)"; else PINNING="$PINNING; normal scheduling"; fi
 
 SECRET=bench-signing-secret-8f742231b10e8888
+# The app-level token only has to look like one: the generator plays Slack.
+APP_TOKEN=xapp-1-A0123456789-1234567890123-0a1b2c3d4e5f60718293a4b5c6d7e8f9
 # The service runs in an empty directory so that no .env is read.
 WORKDIR=$(mktemp -d)
 export SLACK_SIGNING_SECRET=$SECRET
@@ -104,14 +129,91 @@ export GREEN_API_MAX_RPS=$MAX_RPS
 export LOG_FORMAT=text RUST_LOG=warn
 # Deferred replies, if any, go to the mock, never off the machine.
 export SLACK_RESPONSE_URL_HOSTS=127.0.0.1
-unset SLACK_ACK_BUDGET_MS GREEN_API_TIMEOUT_MS SLACK_ALLOWED_TEAM_IDS SLACK_ALLOWED_USER_IDS SLACK_ALLOWED_CHANNEL_IDS
-if [ -n "${SERVICE_ENV_FILE:-}" ]; then
-    [ -r "$SERVICE_ENV_FILE" ] || { say "SERVICE_ENV_FILE=$SERVICE_ENV_FILE is not readable"; exit 1; }
-    set -a
-    # shellcheck disable=SC1090
-    . "$SERVICE_ENV_FILE"
-    set +a
+# Nothing from the caller's shell changes what is measured, or calls Slack.
+unset SLACK_ACK_BUDGET_MS GREEN_API_TIMEOUT_MS SLACK_ALLOWED_TEAM_IDS SLACK_ALLOWED_USER_IDS SLACK_ALLOWED_CHANNEL_IDS \
+    SENDCONTACT_CONFIG SLACK_APP_TOKEN SLACK_API_URL SLACK_BOT_TOKEN METRICS_PORT
+if [ -n "${SERVICE_ENV_FILE:-}" ] && [ ! -r "$SERVICE_ENV_FILE" ]; then
+    say "SERVICE_ENV_FILE=$SERVICE_ENV_FILE is not readable"
+    exit 1
 fi
+for cfg in $CONFIGS; do
+    case $cfg in one | several) ;; *) say "CONFIGS takes one and several, not $cfg"; exit 1 ;; esac
+done
+
+# The several-instance configuration: three instances of the mock (it answers
+# any id and token). The forms' commands name ten chats: the bare numbers
+# only telegram takes (rule: chat form); the WhatsApp ids both WhatsApp
+# instances take, so the channel decides (rule: channel), and the forms'
+# 1,000 channels are split between them. The aliases are looked up for
+# every command, as in a real file.
+{
+    cat <<TOML
+[[instances]]
+name = "telegram"
+url = "http://127.0.0.1:$MOCK_PORT"
+id_instance = "1101000001"
+token_env = "GREEN_API_TOKEN_TELEGRAM"
+kind = "telegram"
+
+[[instances]]
+name = "whatsapp"
+url = "http://127.0.0.1:$MOCK_PORT"
+id_instance = "7105000002"
+token_env = "GREEN_API_TOKEN_WHATSAPP"
+kind = "whatsapp"
+TOML
+    printf 'channels = ['
+    for j in $(seq 30000000 30000499); do printf '"C0%s",' "$j"; done
+    printf ']\n\n'
+    cat <<TOML
+[[instances]]
+name = "whatsapp2"
+url = "http://127.0.0.1:$MOCK_PORT"
+id_instance = "7105000003"
+token_env = "GREEN_API_TOKEN_WHATSAPP2"
+kind = "whatsapp"
+TOML
+    printf 'channels = ['
+    for j in $(seq 30000500 30000999); do printf '"C0%s",' "$j"; done
+    printf ']\n\n'
+    cat <<TOML
+[chats]
+sales = { instance = "whatsapp", chat_id = "120363043968066561@g.us" }
+support = { instance = "telegram", chat_id = "-10000000000000" }
+"продажи" = { instance = "whatsapp2", chat_id = "79876543210@c.us" }
+TOML
+} >"$WORKDIR/instances.toml"
+
+config_name() {
+    case $1 in
+        one) echo "one instance" ;;
+        several) echo "three instances" ;;
+    esac
+}
+
+# The service's environment for a configuration ($1) and a transport ($2:
+# http, or socket for Socket Mode only), in the current (sub)shell.
+service_env() {
+    if [ "$1" = several ]; then
+        unset GREEN_API_URL GREEN_API_ID_INSTANCE GREEN_API_TOKEN_INSTANCE
+        export SENDCONTACT_CONFIG=$WORKDIR/instances.toml
+        export GREEN_API_TOKEN_TELEGRAM=7e1e6a3d5c0b4f2a9d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a
+        export GREEN_API_TOKEN_WHATSAPP=8a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e5f7a
+        export GREEN_API_TOKEN_WHATSAPP2=9b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2e4f6a8b
+    fi
+    if [ "$2" = socket ]; then
+        # Socket Mode only, as the contract allows: no signing secret, so
+        # POST /slack/commands refuses everything.
+        unset SLACK_SIGNING_SECRET
+        export SLACK_APP_TOKEN=$APP_TOKEN SLACK_API_URL=http://127.0.0.1:$SLACK_PORT/api/
+    fi
+    if [ -n "${SERVICE_ENV_FILE:-}" ]; then
+        set -a
+        # shellcheck disable=SC1090
+        . "$SERVICE_ENV_FILE"
+        set +a
+    fi
+}
 
 PIDS=()
 cleanup() {
@@ -121,28 +223,45 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in "$PORT" "$MOCK_PORT"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then say "port $p is in use; set PORT/MOCK_PORT"; exit 1; fi
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+    for _ in $(seq 1 500); do
+        port_open "$1" && return 0
+        sleep 0.01
+    done
+    say "nothing listens on port $1"
+    return 1
+}
+for p in "$PORT" "$MOCK_PORT" "$SLACK_PORT"; do
+    if port_open "$p"; then say "port $p is in use; set PORT/MOCK_PORT/SLACK_PORT"; exit 1; fi
 done
 
 $PIN_LOAD "$MOCK" --port "$MOCK_PORT" >/dev/null &
 PIDS+=($!)
-for _ in $(seq 1 500); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MOCK_PORT") 2>/dev/null && break
-    sleep 0.01
-done
+wait_port "$MOCK_PORT"
 
-say "== startup: exec to first 200 on /healthz, $STARTUP_RUNS runs (poller on CPU 1)"
-STARTUP=$(cd "$WORKDIR" && $PIN_LOAD "$LOADGEN" startup "$STARTUP_RUNS" "$PORT" "$SERVICE_CPU" "$SERVICE")
-say "$STARTUP"
+# Starts the service for configuration $1 over transport $2; sets SERVICE_PID.
+start_service() {
+    (service_env "$1" "$2" && cd "$WORKDIR" && exec $PIN_SERVICE "$SERVICE" serve) 2>"$WORKDIR/service-$1-$2.log" &
+    SERVICE_PID=$!
+    PIDS+=("$SERVICE_PID")
+}
 
-(cd "$WORKDIR" && exec $PIN_SERVICE "$SERVICE" serve) 2>"$WORKDIR/service.log" &
-SERVICE_PID=$!
-PIDS+=("$SERVICE_PID")
-for _ in $(seq 1 500); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.01
-done
+# Successful sendContact calls by instance, from the service's /metrics:
+# shows where the routing sent the commands.
+sends_by_instance() {
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+    awk -F'"' '/^slack_sendcontact_upstream_calls_total\{.*class="2xx"/ {split($0, v, " "); printf "%s%s %s", sep, $2, v[2]; sep = ", "}' <&3
+    exec 3<&-
+}
+
+# SIGTERM to the service, then its exit status in SERVICE_EXIT.
+stop_service() {
+    kill -TERM "$SERVICE_PID" 2>/dev/null || true
+    SERVICE_EXIT=0
+    wait "$SERVICE_PID" || SERVICE_EXIT=$?
+}
 
 run_phase() {
     say "== $1"
@@ -154,22 +273,67 @@ run_phase() {
     printf '%s\n' "$line"
 }
 
-FIXED=$(run_phase "fixed rate: $RATE req/s, $CONNECTIONS connections, open loop, valid sends" \
-    --label fixed --rate "$RATE" --connections "$CONNECTIONS" --kind send)
-SAT_SEND=$(run_phase "saturation: valid sends, closed loop, $CONNECTIONS connections" \
-    --label saturation_send --connections "$CONNECTIONS" --kind send)
-SAT_HELP=$(run_phase "saturation: help commands (no upstream call), closed loop, $CONNECTIONS connections" \
-    --label saturation_help --connections "$CONNECTIONS" --kind help)
-HWM_KIB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
-THREADS=$(awk '/Threads/ {print $2}' "/proc/$SERVICE_PID/status")
-LOG_LINES=$(wc -l <"$WORKDIR/service.log")
-kill -TERM "$SERVICE_PID"
-SERVICE_EXIT=0
-wait "$SERVICE_PID" || SERVICE_EXIT=$?
+# Results by configuration and phase: "$cfg:fixed", "$cfg:socket_fixed", ...
+declare -A LINE STARTUP HWM THREADS LOG_LINES EXIT_STATUS BY_INSTANCE
+
+for cfg in $CONFIGS; do
+    name=$(config_name "$cfg")
+    say "== $name: startup, exec to first 200 on /healthz, $STARTUP_RUNS runs (poller on CPU 1)"
+    STARTUP[$cfg]=$(service_env "$cfg" http && cd "$WORKDIR" &&
+        $PIN_LOAD "$LOADGEN" startup "$STARTUP_RUNS" "$PORT" "$SERVICE_CPU" "$SERVICE")
+    say "${STARTUP[$cfg]}"
+
+    start_service "$cfg" http
+    wait_port "$PORT"
+    LINE[$cfg:fixed]=$(run_phase "$name, HTTP: fixed rate, $RATE req/s, $CONNECTIONS connections, open loop, valid sends" \
+        --label fixed --rate "$RATE" --connections "$CONNECTIONS" --kind send)
+    LINE[$cfg:saturation_send]=$(run_phase "$name, HTTP: saturation, valid sends, closed loop, $CONNECTIONS connections" \
+        --label saturation_send --connections "$CONNECTIONS" --kind send)
+    LINE[$cfg:saturation_help]=$(run_phase \
+        "$name, HTTP: saturation, help commands (no upstream call), closed loop, $CONNECTIONS connections" \
+        --label saturation_help --connections "$CONNECTIONS" --kind help)
+    HWM[$cfg:http]=$(awk '/VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
+    THREADS[$cfg:http]=$(awk '/Threads/ {print $2}' "/proc/$SERVICE_PID/status")
+    BY_INSTANCE[$cfg]=$(sends_by_instance)
+    stop_service
+    EXIT_STATUS[$cfg:http]=$SERVICE_EXIT
+    LOG_LINES[$cfg:http]=$(wc -l <"$WORKDIR/service-$cfg-http.log")
+
+    if [ "$SOCKET_MODE" = 1 ]; then
+        # The generator listens first (it is Slack), the service connects to
+        # it, and the generator learns the service's pid from a file. It
+        # stops the service itself once its phases are done, so the
+        # WebSocket closes as in a drain, not as a dropped connection.
+        rm -f "$WORKDIR/service.pid"
+        $PIN_LOAD "$LOADGEN" socket --listen "127.0.0.1:$SLACK_PORT" --mock "127.0.0.1:$MOCK_PORT" \
+            --pid-file "$WORKDIR/service.pid" --warmup "$WARMUP" --duration "$DURATION" --window "$WINDOW" \
+            --rate "$RATE" --phases fixed,send,help --stop >"$WORKDIR/socket-$cfg.out" &
+        LOADGEN_PID=$!
+        PIDS+=("$LOADGEN_PID")
+        wait_port "$SLACK_PORT"
+        start_service "$cfg" socket
+        echo "$SERVICE_PID" >"$WORKDIR/service.pid.new" && mv "$WORKDIR/service.pid.new" "$WORKDIR/service.pid"
+        if ! wait "$LOADGEN_PID"; then
+            say "the Socket Mode phases failed; the service's log:"
+            tail -n 20 "$WORKDIR/service-$cfg-socket.log" >&2
+            exit 1
+        fi
+        SERVICE_EXIT=0
+        wait "$SERVICE_PID" || SERVICE_EXIT=$?
+        EXIT_STATUS[$cfg:socket]=$SERVICE_EXIT
+        LOG_LINES[$cfg:socket]=$(wc -l <"$WORKDIR/service-$cfg-socket.log")
+        for label in socket_fixed socket_saturation_send socket_saturation_help; do
+            LINE[$cfg:$label]=$(grep "^label=$label " "$WORKDIR/socket-$cfg.out" || true)
+            say "${LINE[$cfg:$label]}"
+        done
+    fi
+done
+
+field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # The floor on this machine: nginx answering a static JSON, on the same core,
 # under the same load, with the same forms. NGINX_REFERENCE=0 skips it.
-NGX_FIXED="" NGX_SAT=""
 if [ "${NGINX_REFERENCE:-1}" = 1 ]; then
     if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         say "installing nginx-light for the reference phases"
@@ -197,14 +361,11 @@ NGINX
         $PIN_SERVICE nginx -c "$WORKDIR/nginx.conf" &
         NGX_PID=$!
         PIDS+=("$NGX_PID")
-        for _ in $(seq 1 500); do
-            (exec 3<>"/dev/tcp/127.0.0.1/$NGX_PORT") 2>/dev/null && break
-            sleep 0.01
-        done
-        NGX_FIXED=$(TARGET_PORT=$NGX_PORT TARGET_PID=$NGX_PID run_phase \
+        wait_port "$NGX_PORT"
+        LINE[nginx:fixed]=$(TARGET_PORT=$NGX_PORT TARGET_PID=$NGX_PID run_phase \
             "reference: nginx static JSON at $RATE req/s" --label nginx_fixed --rate "$RATE" \
             --connections "$CONNECTIONS" --kind help)
-        NGX_SAT=$(TARGET_PORT=$NGX_PORT TARGET_PID=$NGX_PID run_phase \
+        LINE[nginx:saturation]=$(TARGET_PORT=$NGX_PORT TARGET_PID=$NGX_PID run_phase \
             "reference: nginx static JSON, closed loop" --label nginx_saturation --connections "$CONNECTIONS" \
             --kind help)
         kill "$NGX_PID" 2>/dev/null || true
@@ -213,47 +374,133 @@ NGINX
     fi
 fi
 
-field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+PHASES="fixed saturation_send saturation_help socket_fixed socket_saturation_send socket_saturation_help"
+transport() { case $1 in socket_*) echo "Socket Mode" ;; *) echo HTTP ;; esac; }
+# "a / b" for a figure of each configuration run, in CONFIGS order.
+per_config() {
+    local out="" cfg value
+    for cfg in $CONFIGS; do
+        value=$("$@" "$cfg")
+        out="${out:+$out | }$value"
+    done
+    printf '%s' "$out"
+}
+rate_cpu() { local l=${LINE[$2:$1]:-}; [ -n "$l" ] && echo "$(field "$l" rps)/s, $(field "$l" cpu_us_per_req) µs" || echo "—"; }
+latency() {
+    local l=${LINE[$2:$1]:-}
+    [ -n "$l" ] && echo "$(field "$l" p50_us) / $(field "$l" p99_us) / $(field "$l" max_us) µs" || echo "—"
+}
+cpu_at_rate() {
+    local l=${LINE[$2:$1]:-}
+    [ -n "$l" ] && echo "$(field "$l" cpu_us_per_req) µs (stat), $(field "$l" sched_cpu_us_per_req) µs (sched)" || echo "—"
+}
+peak_rss() {
+    local socket=${LINE[$1:socket_saturation_help]:-}
+    local out="HTTP ${HWM[$1:http]} KiB ($(mib "${HWM[$1:http]}") MiB)"
+    [ -z "$socket" ] || out="$out; Socket Mode $(field "$socket" vmhwm_kib) KiB ($(mib "$(field "$socket" vmhwm_kib)") MiB)"
+    echo "$out"
+}
+startup() {
+    local l=${STARTUP[$1]}
+    echo "$(field "$l" startup_min_ms) / $(field "$l" startup_median_ms) / $(field "$l" startup_max_ms) ms"
+}
+errors() {
+    local out="" phase l
+    for phase in $PHASES; do
+        l=${LINE[$1:$phase]:-}
+        [ -z "$l" ] || out="${out:+$out / }$(field "$l" errors)"
+    done
+    echo "$out"
+}
+upstream() {
+    local out="" phase l
+    for phase in fixed saturation_send socket_fixed socket_saturation_send; do
+        l=${LINE[$1:$phase]:-}
+        [ -z "$l" ] || out="${out:+$out, }$(field "$l" upstream_calls) / $(field "$l" answered)"
+    done
+    echo "$out"
+}
+by_instance() { echo "${BY_INSTANCE[$1]}"; }
+exits() { echo "HTTP ${EXIT_STATUS[$1:http]}${EXIT_STATUS[$1:socket]:+, Socket Mode ${EXIT_STATUS[$1:socket]}}"; }
+threads() {
+    local socket=${LINE[$1:socket_saturation_help]:-}
+    echo "HTTP ${THREADS[$1:http]}${socket:+, Socket Mode $(field "$socket" threads)}"
+}
+logs() { echo "HTTP ${LOG_LINES[$1:http]}${LOG_LINES[$1:socket]:+, Socket Mode ${LOG_LINES[$1:socket]}}"; }
+# b − a of one field of two lines, signed, one decimal.
+diff_field() {
+    [ -n "$2" ] && [ -n "$3" ] || { echo "—"; return; }
+    awk -v a="$(field "$2" "$1")" -v b="$(field "$3" "$1")" 'BEGIN {printf "%+.1f µs", b - a}'
+}
 
 {
     echo "# slack-sendcontact load benchmark"
     echo
     echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
     echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), $(rustc --version)"
-    echo "- configuration: $CONFIG${SERVICE_ENV_FILE:+ (SERVICE_ENV_FILE=$SERVICE_ENV_FILE)}"
+    echo "- configuration: $CONFIG${SERVICE_ENV_FILE:+ (SERVICE_ENV_FILE=$SERVICE_ENV_FILE)}; measured: $(for c in $CONFIGS; do printf '%s; ' "$(config_name "$c")"; done)Socket Mode $([ "$SOCKET_MODE" = 1 ] && echo "on (SLACK_APP_TOKEN, no signing secret)" || echo off)"
     echo "- pinning: $PINNING"
-    echo "- service: release build, GREEN_API_MAX_RPS=$MAX_RPS, SLACK_ACK_BUDGET_MS default (2500), LOG_FORMAT=text, RUST_LOG=warn; $THREADS threads; $LOG_LINES log lines written"
-    echo "- load: $CONNECTIONS keep-alive connections, 64 signed slash-command forms (every field Slack sends; Cyrillic names, quotes, tel/mailto links), ${WARMUP} s warm-up then ${DURATION} s measured per phase"
+    echo "- service: release build, GREEN_API_MAX_RPS=$MAX_RPS, SLACK_ACK_BUDGET_MS default (2500), LOG_FORMAT=text, RUST_LOG=warn"
+    echo "- load: over HTTP $CONNECTIONS keep-alive connections; over Socket Mode one WebSocket with $WINDOW envelopes in flight at saturation; the same signed slash-command forms (every field Slack sends; Cyrillic names, quotes, tel/mailto links), as envelope payloads over Socket Mode; ${WARMUP} s warm-up then ${DURATION} s measured per phase"
     echo
-    echo "| phase | req/s | p50 | p99 | p99.9 | max | CPU/request (stat) | CPU/request (sched) | server CPU use | errors | generator CPU/request |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
-    for line in "$FIXED" "$SAT_SEND" "$SAT_HELP" "$NGX_FIXED" "$NGX_SAT"; do
+    echo "| configuration | transport | phase | commands/s | p50 | p99 | p99.9 | max | CPU/command (stat) | CPU/command (sched) | server CPU use | errors | generator CPU/command |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for key in $(for c in $CONFIGS; do for p in $PHASES; do echo "$c:$p"; done; done) nginx:fixed nginx:saturation; do
+        line=${LINE[$key]:-}
         [ -n "$line" ] || continue
-        printf '| %s | %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs | %s | %s | %s µs |\n' \
-            "$(field "$line" label)" "$(field "$line" rps)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
-            "$(field "$line" p999_us)" "$(field "$line" max_us)" "$(field "$line" cpu_us_per_req)" \
-            "$(field "$line" sched_cpu_us_per_req)" "$(field "$line" cpu_util)" "$(field "$line" errors)" \
-            "$(field "$line" loadgen_cpu_us_per_req)"
+        cfg=${key%%:*}
+        case $cfg in nginx) cname="nginx (reference)" ;; *) cname=$(config_name "$cfg") ;; esac
+        printf '| %s | %s | %s | %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs | %s | %s | %s µs |\n' \
+            "$cname" "$(transport "$(field "$line" label)")" "$(field "$line" label)" "$(field "$line" rps)" \
+            "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" p999_us)" "$(field "$line" max_us)" \
+            "$(field "$line" cpu_us_per_req)" "$(field "$line" sched_cpu_us_per_req)" "$(field "$line" cpu_util)" \
+            "$(field "$line" errors)" "$(field "$line" loadgen_cpu_us_per_req)"
     done
     echo
-    echo "| figure | value |"
-    echo "|---|---|"
-    echo "| throughput at saturation, valid sends | $(field "$SAT_SEND" rps) req/s, $(field "$SAT_SEND" cpu_us_per_req) µs CPU per request |"
-    echo "| throughput at saturation, help (no upstream) | $(field "$SAT_HELP" rps) req/s, $(field "$SAT_HELP" cpu_us_per_req) µs CPU per request |"
-    echo "| latency at $RATE req/s: p50 / p99 / max | $(field "$FIXED" p50_us) / $(field "$FIXED" p99_us) / $(field "$FIXED" max_us) µs |"
-    echo "| CPU per request at $RATE req/s | $(field "$FIXED" cpu_us_per_req) µs (stat), $(field "$FIXED" sched_cpu_us_per_req) µs (sched) |"
-    echo "| peak RSS (VmHWM, after saturation) | $HWM_KIB KiB ($(mib "$HWM_KIB") MiB) |"
-    echo "| exec to first /healthz 200: min / median / max | $(field "$STARTUP" startup_min_ms) / $(field "$STARTUP" startup_median_ms) / $(field "$STARTUP" startup_max_ms) ms ($(field "$STARTUP" startup_runs) runs) |"
-    echo "| errors: fixed / saturation send / saturation help | $(field "$FIXED" errors) / $(field "$SAT_SEND" errors) / $(field "$SAT_HELP" errors) |"
-    echo "| service exit status after SIGTERM | $SERVICE_EXIT |"
-    echo "| upstream calls vs requests answered (fixed, send) | $(field "$FIXED" upstream_calls) / $(field "$FIXED" answered), $(field "$SAT_SEND" upstream_calls) / $(field "$SAT_SEND" answered) |"
-    echo "| new TCP connections to the mock GREEN-API (fixed, send) | $(field "$FIXED" upstream_connections), $(field "$SAT_SEND" upstream_connections) (keep-alive) |"
+    header="| figure |"
+    rule="|---|"
+    for c in $CONFIGS; do header="$header $(config_name "$c") |"; rule="$rule---|"; done
+    echo "$header"
+    echo "$rule"
+    echo "| HTTP, saturation, valid sends: throughput, CPU per send | $(per_config rate_cpu saturation_send) |"
+    echo "| HTTP, saturation, help (no upstream call) | $(per_config rate_cpu saturation_help) |"
+    echo "| HTTP, latency at $RATE req/s: p50 / p99 / max | $(per_config latency fixed) |"
+    echo "| HTTP, CPU per send at $RATE req/s | $(per_config cpu_at_rate fixed) |"
+    if [ "$SOCKET_MODE" = 1 ]; then
+        echo "| Socket Mode, saturation, valid sends: throughput, CPU per send | $(per_config rate_cpu socket_saturation_send) |"
+        echo "| Socket Mode, saturation, help | $(per_config rate_cpu socket_saturation_help) |"
+        echo "| Socket Mode, ack latency at $RATE envelopes/s: p50 / p99 / max | $(per_config latency socket_fixed) |"
+        echo "| Socket Mode, CPU per send at $RATE envelopes/s | $(per_config cpu_at_rate socket_fixed) |"
+    fi
+    echo "| peak RSS (VmHWM, after the saturation phases) | $(per_config peak_rss) |"
+    echo "| threads | $(per_config threads) |"
+    echo "| exec to first /healthz 200: min / median / max ($STARTUP_RUNS runs) | $(per_config startup) |"
+    echo "| errors, by phase ($(for p in $PHASES; do [ "$SOCKET_MODE" = 1 ] || [ "${p#socket_}" = "$p" ] && printf '%s ' "$p"; done | sed 's/ $//; s/ / \/ /g')) | $(per_config errors) |"
+    echo "| upstream calls / commands answered (each send phase) | $(per_config upstream) |"
+    echo "| HTTP phases' sends by instance (the service's /metrics) | $(per_config by_instance) |"
+    echo "| service exit status after SIGTERM | $(per_config exits) |"
+    echo "| log lines written | $(per_config logs) |"
+    echo
+    for cfg in $CONFIGS; do
+        if [ "$SOCKET_MODE" = 1 ]; then
+            echo "- $(config_name "$cfg"), Socket Mode − HTTP, CPU per command at saturation: sends $(diff_field cpu_us_per_req "${LINE[$cfg:saturation_send]}" "${LINE[$cfg:socket_saturation_send]}"), help $(diff_field cpu_us_per_req "${LINE[$cfg:saturation_help]}" "${LINE[$cfg:socket_saturation_help]}")"
+        fi
+    done
+    if [[ " $CONFIGS " == *" one "* && " $CONFIGS " == *" several "* ]]; then
+        for phase in saturation_send saturation_help socket_saturation_send socket_saturation_help; do
+            [ -n "${LINE[one:$phase]:-}" ] || continue
+            echo "- three instances − one instance, CPU per command, $(transport "$phase") $phase: $(diff_field cpu_us_per_req "${LINE[one:$phase]}" "${LINE[several:$phase]:-}") (stat), $(diff_field sched_cpu_us_per_req "${LINE[one:$phase]}" "${LINE[several:$phase]:-}") (sched)"
+        done
+    fi
     echo
     echo "Raw lines:"
     echo
     echo '```'
-    for l in "$STARTUP" "$FIXED" "$SAT_SEND" "$SAT_HELP" "$NGX_FIXED" "$NGX_SAT"; do [ -z "$l" ] || printf '%s\n' "$l"; done
+    for cfg in $CONFIGS; do
+        printf '%s %s\n' "$cfg" "${STARTUP[$cfg]}"
+        for p in $PHASES; do [ -z "${LINE[$cfg:$p]:-}" ] || printf '%s %s\n' "$cfg" "${LINE[$cfg:$p]}"; done
+    done
+    for key in nginx:fixed nginx:saturation; do [ -z "${LINE[$key]:-}" ] || printf '%s\n' "${LINE[$key]}"; done
     echo '```'
 } >"$WORKDIR/report.md"
 
