@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use url::{Host, Url};
 
 use super::Shared;
-use super::dedup::Delivery;
+use super::dedup::{Delivery, Payload};
 use super::envelope::{DisconnectReason, Envelope, Incoming, ack};
 
 pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -243,7 +243,11 @@ fn receive(
     inflight.spawn(async move {
         let answer = match delivery {
             Delivery::First(slot) => {
-                let answer = shared.answer(&envelope, received_at).await;
+                let answer = shared.answer(&envelope, received_at).await.map(|answer| {
+                    // A JSON value always serialises.
+                    let raw = serde_json::value::to_raw_value(&answer).unwrap_or_else(|_| unreachable!("plain JSON"));
+                    Payload::from(raw)
+                });
                 slot.fill(answer.clone());
                 answer
             }
@@ -257,6 +261,6 @@ fn receive(
                 earlier.answer(shared.timing.repeat_wait).await
             }
         };
-        let _ = acks.send(ack(&envelope, answer.as_ref()));
+        let _ = acks.send(ack(&envelope, answer.as_deref()));
     });
 }
