@@ -451,6 +451,9 @@ const ACCEPT_PAUSE_CHECKS: u32 = 500;
 /// shutting it down refuses new connections at once, while the workers stay
 /// up for the connections they have.
 struct Listening {
+    /// Elsewhere than on Linux, shutting a listening socket down does not
+    /// refuse connections, and it is left alone.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     socket: TcpListener,
     /// The descriptor actix's accept thread watches.
     #[cfg(target_os = "linux")]
