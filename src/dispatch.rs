@@ -8,14 +8,16 @@
 //! handler closes before giving up, so exactly one side gets the outcome and
 //! the upstream is never asked twice.
 //!
-//! Tasks run on the main runtime (not on an HTTP worker's) and are tracked,
-//! so a stopping server can wait for deferred deliveries after its workers
-//! are gone.
+//! A send runs on the runtime of the door that received it: an HTTP
+//! worker's own thread (so a command never changes thread between Slack's
+//! request, the GREEN-API call and the answer), or the main runtime for
+//! Socket Mode. An HTTP worker's tasks die with it, so sends are tracked: a
+//! stopping server keeps its workers, and so the sends and their late
+//! deliveries, alive until the tracker is empty (`startup::Application`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
@@ -75,7 +77,6 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     ack_budget: Duration,
     tracker: TaskTracker,
-    runtime: Handle,
     drain: Drain,
 }
 
@@ -100,8 +101,8 @@ impl Drain {
 }
 
 impl Dispatcher {
-    /// `runtime` runs the sends and deferred deliveries; it must outlive the
-    /// HTTP workers (the main runtime does).
+    /// `tracker` counts the sends and deferred deliveries, which the drain
+    /// waits for.
     ///
     /// # Panics
     /// If `clients` and `registry` do not hold the same instances.
@@ -112,19 +113,9 @@ impl Dispatcher {
         metrics: Arc<Metrics>,
         ack_budget: Duration,
         tracker: TaskTracker,
-        runtime: Handle,
     ) -> Self {
         assert_eq!(clients.len(), registry.len(), "one GREEN-API client per instance");
-        Self {
-            clients: clients.into(),
-            registry,
-            poster,
-            metrics,
-            ack_budget,
-            tracker,
-            runtime,
-            drain: Drain::default(),
-        }
+        Self { clients: clients.into(), registry, poster, metrics, ack_budget, tracker, drain: Drain::default() }
     }
 
     /// The process is stopping: deliveries watching [`Self::drain`] give up
@@ -167,8 +158,10 @@ impl Dispatcher {
         let metrics = Arc::clone(&self.metrics);
         let drain = self.drain.clone();
         // The task carries the command's span, so its lines (even a late
-        // one, after the request is answered) say whose command it was.
-        self.tracker.spawn_on(
+        // one, after the request is answered) say whose command it was. It
+        // stays on this thread: see the module's comment for why that is
+        // safe while stopping.
+        self.tracker.spawn(
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
@@ -187,7 +180,6 @@ impl Dispatcher {
                 }
             }
             .instrument(tracing::Span::current()),
-            &self.runtime,
         );
 
         // Counted from the request's arrival: Slack's 3 s include the time
@@ -218,7 +210,7 @@ impl Dispatcher {
     {
         let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
         let metrics = Arc::clone(&self.metrics);
-        self.tracker.spawn_on(
+        self.tracker.spawn(
             async move {
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
@@ -226,7 +218,6 @@ impl Dispatcher {
                 deliver(job, result).await;
             }
             .instrument(tracing::Span::current()),
-            &self.runtime,
         );
     }
 }

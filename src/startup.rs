@@ -1,16 +1,22 @@
 //! Building and running the server: `Application::build` binds (port 0 in
 //! tests), `run_until_stopped` serves until SIGTERM/SIGINT, then drains.
+//!
+//! A send runs on the HTTP worker that received its command (see
+//! `dispatch`), and a worker's tasks die with it. So the drain refuses new
+//! connections at once but keeps the workers up until no connection is open
+//! and no send or late delivery is running; only then are they stopped.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::Instrument;
 
 use crate::config::{ListenAddress, ServeConfig};
@@ -83,17 +89,22 @@ struct SocketModeTask {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The main port's listening socket, which the drain closes itself.
+    listening: Listening,
     /// The METRICS_PORT listener and its port, when it is set.
     metrics_server: Option<(u16, Server)>,
     state: web::Data<AppState>,
+    /// Sends and their late deliveries.
     tracker: TaskTracker,
+    /// Open connections to the main port: a request on one may start a send.
+    connections: TaskTracker,
     shutdown_grace: Duration,
     socket_mode: Option<SocketModeTask>,
 }
 
 impl Application {
     /// Binds HOST:PORT and prepares the server; call from the runtime that
-    /// should run sends and deferred deliveries (the main one).
+    /// will run it (the main one), where Socket Mode's sends run too.
     pub fn build(config: ServeConfig) -> Result<Self, StartupError> {
         Self::build_with(config, Tuning::default(), Arc::new(SystemClock))
     }
@@ -136,7 +147,6 @@ impl Application {
             Arc::clone(&metrics),
             config.ack_budget,
             tracker.clone(),
-            tokio::runtime::Handle::current(),
         );
         let bot = match &config.bot {
             Some(bot) => {
@@ -174,12 +184,24 @@ impl Application {
         };
         let metrics_on_main = metrics_server.is_none();
         let app_state = state.clone();
+        let connections = TaskTracker::new();
+        let counted = connections.clone();
+        let listening = Listening::new(&listener)
+            .map_err(|source| StartupError::Bind { address: config.listen.with_port(port).to_string(), source })?;
         let server = HttpServer::new(move || {
-            App::new().app_data(app_state.clone()).configure(routes::configure).configure(|cfg| {
-                if metrics_on_main {
-                    routes::configure_metrics(cfg);
-                }
-            })
+            App::new()
+                .app_data(app_state.clone())
+                .wrap_fn(routes::close_when_stopping)
+                .configure(routes::configure)
+                .configure(|cfg| {
+                    if metrics_on_main {
+                        routes::configure_metrics(cfg);
+                    }
+                })
+        })
+        // Held for as long as the connection is open: the drain waits for it.
+        .on_connect(move |_, extensions| {
+            extensions.insert(OpenConnection { _token: counted.token() });
         })
         // Signals are ours (see run_until_stopped), so the drain can
         // also wait for deferred deliveries.
@@ -225,7 +247,17 @@ impl Application {
             }
             None => None,
         };
-        Ok(Self { port, server, metrics_server, state, tracker, shutdown_grace: config.shutdown_grace, socket_mode })
+        Ok(Self {
+            port,
+            server,
+            listening,
+            metrics_server,
+            state,
+            tracker,
+            connections,
+            shutdown_grace: config.shutdown_grace,
+            socket_mode,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -237,10 +269,11 @@ impl Application {
         self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes
-    /// in-flight requests, and waits up to the grace period for deferred
-    /// deliveries. A second signal during that wait ends it at once, with an
-    /// error: whoever sends it has decided not to wait.
+    /// Serves until SIGTERM or SIGINT, then refuses new connections, closes
+    /// open ones after their current request, and waits up to the grace
+    /// period for in-flight requests, sends and deferred deliveries. A second
+    /// signal during that wait ends it at once, with an error: whoever sends
+    /// it has decided not to wait.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let signals = count_signals();
         let (mut first, mut second) = (signals.clone(), signals);
@@ -258,16 +291,24 @@ impl Application {
 
     /// Serves until `stop`, then drains until done or until `abort`.
     async fn run(self, stop: impl Future<Output = ()>, abort: impl Future<Output = ()>) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        let mut server = std::pin::pin!(self.server);
-        let metrics_handle = self.metrics_server.as_ref().map(|(_, server)| server.handle());
-        let mut metrics = std::pin::pin!(async move {
-            match self.metrics_server {
-                Some((_, server)) => server.await,
+        let Self {
+            server, listening, metrics_server, state, tracker, connections, shutdown_grace, socket_mode, ..
+        } = self;
+        let handle = server.handle();
+        // Spawned, so that the servers go on taking commands (pause, stop)
+        // while the drain waits for something else.
+        let mut server = tokio::spawn(server);
+        let (metrics_handle, mut metrics) = match metrics_server {
+            Some((_, server)) => (Some(server.handle()), Some(tokio::spawn(server))),
+            None => (None, None),
+        };
+        let metrics_ended = async {
+            match metrics.as_mut() {
+                Some(task) => task.await,
                 None => std::future::pending().await,
             }
-        });
-        let (socket_stop, mut socket_task) = match self.socket_mode {
+        };
+        let (socket_stop, mut socket_task) = match socket_mode {
             Some(SocketModeTask { stop, task }) => (Some(stop), Some(task)),
             None => (None, None),
         };
@@ -278,8 +319,8 @@ impl Application {
             }
         };
         let failure = tokio::select! {
-            result = &mut server => return result,
-            result = &mut metrics => return result,
+            result = &mut server => return joined(result),
+            result = metrics_ended => return joined(result),
             () = stop => None,
             ended = socket_ended => {
                 socket_task = None;
@@ -294,23 +335,23 @@ impl Application {
         };
         // One grace period bounds the whole drain, requests and deliveries
         // alike, so an orchestrator's kill timeout can be set from it.
-        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
-        self.state.stop_being_ready();
+        let deadline = tokio::time::Instant::now() + shutdown_grace;
+        state.stop_being_ready();
         // Posts to Slack that are still retrying give up a moment before the
         // end, leaving time to log, per command, what the user was not told.
         let now = tokio::time::Instant::now();
-        self.state.dispatcher.begin_drain(deadline.checked_sub(DELIVERY_LOG_MARGIN).unwrap_or(now).max(now));
-        let tracker = self.tracker.clone();
-        let deferred = tracker.len();
-        tracing::info!(
-            deferred,
-            "stopping: no new connections; finishing requests and deferred deliveries (signal again to exit now)"
-        );
+        state.dispatcher.begin_drain(deadline.checked_sub(DELIVERY_LOG_MARGIN).unwrap_or(now).max(now));
         if let Some(socket_stop) = socket_stop {
             socket_stop.cancel();
         }
-        let grace = self.shutdown_grace;
+        tracker.close();
+        connections.close();
         let drain = async {
+            listening.refuse_new_connections(&handle).await;
+            tracing::info!(
+                deferred = tracker.len(),
+                "stopping: no new connections; finishing requests and deferred deliveries (signal again to exit now)"
+            );
             // Socket Mode reads no new envelopes and acks those in flight; what
             // they hand over to response_url joins the deliveries waited for
             // below.
@@ -321,19 +362,56 @@ impl Application {
                     tracing::error!("Socket Mode did not finish its envelopes within the grace period");
                 }
             };
-            let stopped = handle.stop(true);
-            let (_, result, ()) = tokio::join!(stopped, server, socket_drained);
-            if let Some(metrics_handle) = metrics_handle {
-                metrics_handle.stop(true).await;
-            }
-            tracker.close();
-            if tokio::time::timeout_at(deadline, tracker.wait()).await.is_err() {
+            // The workers run the sends, so they stay up until nothing can
+            // start one (no connection is open: each ends after the answer it
+            // is giving now, see close_when_stopping, or once idle for the
+            // keep-alive time) and none is running.
+            let settled = async {
+                socket_drained.await;
+                loop {
+                    connections.wait().await;
+                    tracker.wait().await;
+                    // A send outlives the connection that started it, so
+                    // connections are counted again after the sends; one can
+                    // still appear if it was accepted just before the pause.
+                    if connections.is_empty() {
+                        break;
+                    }
+                }
+            };
+            let settled = tokio::time::timeout_at(deadline, settled).await.is_ok();
+            if !settled && !tracker.is_empty() {
                 tracing::error!(
                     unfinished = tracker.len(),
-                    grace_secs = grace.as_secs(),
+                    grace_secs = shutdown_grace.as_secs(),
                     "deferred deliveries still running at the end of the grace period; their users get no answer"
                 );
+            }
+            if !settled && !connections.is_empty() {
+                tracing::warn!(
+                    connections = connections.len(),
+                    "connections still open at the end of the grace period; closing them"
+                );
+            }
+            // Nothing is left on the workers (or the grace period is over):
+            // now they may go, and with them whatever still runs there.
+            let stopped = if settled {
+                tokio::time::timeout_at(deadline, handle.stop(true)).await.is_ok()
             } else {
+                handle.stop(false).await;
+                true
+            };
+            let result = if stopped {
+                joined(server.await)
+            } else {
+                tracing::error!("the HTTP server did not stop within the grace period; exiting without it");
+                Ok(())
+            };
+            if let (Some(metrics_handle), Some(metrics)) = (metrics_handle, metrics) {
+                metrics_handle.stop(true).await;
+                let _ = metrics.await;
+            }
+            if settled && stopped {
                 tracing::info!("stopped cleanly");
             }
             match failure {
@@ -345,13 +423,101 @@ impl Application {
             result = drain => result,
             () = abort => {
                 tracing::error!(
-                    unfinished = self.tracker.len(),
+                    unfinished = tracker.len(),
                     "second signal while stopping: exiting now; commands still in flight get no answer"
                 );
                 Err(std::io::Error::other("stopped by a second signal before in-flight work finished"))
             }
         }
     }
+}
+
+/// A server task's outcome: its own, or its panic as an error.
+fn joined(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {
+    result.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+}
+
+/// Kept in a connection's extensions for as long as it is open.
+struct OpenConnection {
+    _token: TaskTrackerToken,
+}
+
+/// How many times, a millisecond apart, the drain looks whether actix's
+/// accept thread has let go of the listening socket before closing it anyway.
+#[cfg(target_os = "linux")]
+const ACCEPT_PAUSE_CHECKS: u32 = 500;
+
+/// The main port's listening socket, which actix's accept thread also holds:
+/// shutting it down refuses new connections at once, while the workers stay
+/// up for the connections they have.
+struct Listening {
+    /// Elsewhere than on Linux, shutting a listening socket down does not
+    /// refuse connections, and it is left alone.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    socket: TcpListener,
+    /// The descriptor actix's accept thread watches.
+    #[cfg(target_os = "linux")]
+    watched: std::os::fd::RawFd,
+}
+
+impl Listening {
+    /// Call before actix takes `listener`.
+    fn new(listener: &TcpListener) -> std::io::Result<Self> {
+        Ok(Self {
+            socket: listener.try_clone()?,
+            #[cfg(target_os = "linux")]
+            watched: std::os::fd::AsRawFd::as_raw_fd(listener),
+        })
+    }
+
+    /// Stops accepting, and on Linux refuses new connections from now on
+    /// (elsewhere they wait in the backlog until the server stops).
+    async fn refuse_new_connections(&self, server: &ServerHandle) {
+        server.pause().await;
+        #[cfg(target_os = "linux")]
+        {
+            // `pause` returns once the accept thread is told, not once it has
+            // let go of the socket; shut down while it still watches, the
+            // socket would wake it and its accept would fail with an error
+            // line.
+            for _ in 0..ACCEPT_PAUSE_CHECKS {
+                if !watched_by_epoll(self.watched) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            // Linux resets the connections still waiting in the backlog and
+            // answers new ones with a reset: a load balancer retries them
+            // elsewhere at once.
+            if let Err(e) = socket2::SockRef::from(&self.socket).shutdown(std::net::Shutdown::Both) {
+                tracing::warn!(
+                    error = %e,
+                    "could not close the listening socket; new connections wait until the server stops"
+                );
+            }
+        }
+    }
+}
+
+/// Whether an epoll instance of this process watches descriptor `fd`, as
+/// /proc tells; false when /proc cannot tell, so that the caller goes on.
+#[cfg(target_os = "linux")]
+fn watched_by_epoll(fd: std::os::fd::RawFd) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        std::fs::read_link(entry.path()).is_ok_and(|target| target.as_os_str() == "anon_inode:[eventpoll]")
+            && std::fs::read_to_string(std::path::Path::new("/proc/self/fdinfo").join(entry.file_name())).is_ok_and(
+                |info| {
+                    // `tfd:        7 events: ...`, one line per watched descriptor.
+                    info.lines().any(|line| {
+                        line.strip_prefix("tfd:").and_then(|rest| rest.split_whitespace().next()).map(str::parse)
+                            == Some(Ok(fd))
+                    })
+                },
+            )
+    })
 }
 
 /// `/metrics` alone on its own port, so the main port (the one exposed to
@@ -448,5 +614,26 @@ fn count_signals() -> watch::Receiver<u32> {
 async fn signal_number(signals: &mut watch::Receiver<u32>, n: u32) {
     if signals.wait_for(|count| *count >= n).await.is_err() {
         std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::os::fd::AsRawFd;
+
+    use super::watched_by_epoll;
+
+    #[tokio::test]
+    async fn a_listening_socket_is_seen_watched_only_while_a_runtime_watches_it() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let fd = listener.as_raw_fd();
+        assert!(!watched_by_epoll(fd));
+        let watched = tokio::net::TcpListener::from_std(listener).unwrap();
+        assert!(watched_by_epoll(fd));
+        // Let go of, but still open: the number cannot go to another file.
+        let listener = watched.into_std().unwrap();
+        assert!(!watched_by_epoll(fd));
+        drop(listener);
     }
 }

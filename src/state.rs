@@ -128,6 +128,12 @@ impl AppState {
         self.waiting_for_slack.store(waiting, Ordering::Relaxed);
     }
 
+    /// Whether the server is stopping: its answers then end their
+    /// connections.
+    pub fn is_stopping(&self) -> bool {
+        !self.ready.load(Ordering::Relaxed)
+    }
+
     /// Marks the server as stopping: `/readyz` answers 503 from now on.
     pub(crate) fn stop_being_ready(&self) {
         self.ready.store(false, Ordering::Relaxed);

@@ -11,7 +11,11 @@ pub use metrics::metrics;
 pub use slack_commands::slack_commands;
 pub use slack_interactions::slack_interactions;
 
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
 use actix_web::web;
+
+use crate::state::AppState;
 
 /// Registers every route but `/metrics`; shared by the server and
 /// in-process tests.
@@ -25,4 +29,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `/metrics`: on the main listener, or alone on METRICS_PORT.
 pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics));
+}
+
+/// Middleware (`App::wrap_fn`): while the server is stopping, every answer
+/// ends its connection, so a kept-alive connection (a load balancer's) goes
+/// after its current request and the next one goes to a new connection,
+/// which the stopping server refuses and the balancer sends elsewhere.
+pub fn close_when_stopping<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S::Future: 'static,
+{
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        if response.request().app_data::<web::Data<AppState>>().is_some_and(|state| state.is_stopping()) {
+            response.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+        }
+        Ok(response)
+    }
 }

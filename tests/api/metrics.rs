@@ -36,7 +36,9 @@ async fn metrics_count_commands_upstream_calls_deferred_deliveries_and_rejection
     assert_eq!(app.post_signed(app.form("help"), now() - 1000).await.status(), 401);
     app.wait_for_response_url_posts(1).await;
 
-    let text = scrape(&app).await;
+    // The late delivery is counted once Slack's answer to it is read, a
+    // moment after Slack has the POST (and on another thread than this test).
+    let text = scrape_until(&app, r#"slack_sendcontact_deferred_deliveries_total{outcome="delivered"}"#, 1.0).await;
     for line in [
         r#"slack_sendcontact_commands_total{outcome="sent"} 2"#,
         r#"slack_sendcontact_commands_total{outcome="server_error"} 1"#,

@@ -254,3 +254,235 @@ async fn stop_while_slack_rate_limits(
         .to_owned();
     (log, line)
 }
+
+#[tokio::test]
+async fn while_a_send_is_held_after_sigterm_new_connections_are_refused_and_open_ones_are_closed() {
+    use tokio::net::TcpStream;
+
+    let green_api = MockServer::start().await;
+    let slack = MockServer::start().await;
+    // The send waits here until the test opens the gate: the drain has a
+    // send in flight for as long as the test needs, whatever the machine's
+    // speed.
+    let gate = Gate::default();
+    mount_held_send(&green_api, &gate).await;
+    mount_response_url(&slack, "/commands/1").await;
+    let mut server = Server::start(held_send_vars(&green_api)).await;
+
+    let command = signed_command("10000000 79876543210 Ivan", &format!("{}/commands/1", slack.uri()));
+    let ack = post(&client(), &server.url("/slack/commands"), &command).await;
+    assert!(ack.text().await.unwrap().contains("Sending"), "the command was deferred");
+    // A kept-alive connection, as a load balancer or a prober holds one.
+    let mut kept = kept_alive(server.port).await;
+
+    server.signal("TERM");
+    wait_until_draining(&server).await;
+
+    let refused = TcpStream::connect(("127.0.0.1", server.port)).await;
+    assert_eq!(
+        refused.as_ref().map_err(std::io::Error::kind).err(),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "a new connection is refused at once, not left waiting: {refused:?}"
+    );
+    let (head, body) = exchange(&mut kept, "GET /readyz HTTP/1.1\r\nHost: test\r\n\r\n").await;
+    assert!(head.starts_with("http/1.1 503") && head.contains("connection: close"), "{head}\n{body}");
+    assert_closed(&mut kept).await;
+
+    assert!(server.child.try_wait().unwrap().is_none(), "the process waits for the held send");
+    assert!(slack.received_requests().await.unwrap().is_empty(), "no outcome before GREEN-API answers");
+    gate.open();
+    let log = exits_cleanly(&mut server).await;
+    assert!(!log.contains("Error accepting connection"), "the accept loop let go before the socket closed:\n{log}");
+    assert_delivered(&slack, 1).await;
+}
+
+#[tokio::test]
+async fn a_command_on_a_connection_kept_open_across_sigterm_is_sent_and_its_late_outcome_delivered() {
+    let green_api = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let gate = Gate::default();
+    mount_held_send(&green_api, &gate).await;
+    mount_response_url(&slack, "/commands/1").await;
+    let mut server = Server::start(held_send_vars(&green_api)).await;
+    let mut kept = kept_alive(server.port).await;
+
+    // Nothing else is running: only the open connection keeps the drain,
+    // and the worker the command's send runs on, going.
+    server.signal("TERM");
+    wait_until_draining(&server).await;
+    let command = signed_command("10000000 79876543210 Ivan", &format!("{}/commands/1", slack.uri()));
+    let request = format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         X-Slack-Request-Timestamp: {}\r\nX-Slack-Signature: {}\r\nContent-Length: {}\r\n\r\n{}",
+        command.timestamp,
+        command.signature,
+        command.body.len(),
+        command.body
+    );
+    let (head, body) = exchange(&mut kept, &request).await;
+    assert!(head.starts_with("http/1.1 200") && head.contains("connection: close"), "{head}\n{body}");
+    assert!(body.contains("Sending"), "the command was deferred: {body}");
+    assert_closed(&mut kept).await;
+
+    assert!(server.child.try_wait().unwrap().is_none(), "the process waits for the held send");
+    gate.open();
+    exits_cleanly(&mut server).await;
+    assert_delivered(&slack, 1).await;
+}
+
+/// The environment for a held send: deferred after 100 ms, and a grace
+/// period (70 s) far longer than a test holds it.
+fn held_send_vars(green_api: &MockServer) -> Vec<(&'static str, String)> {
+    let mut vars = green_api_vars(&green_api.uri());
+    vars.push(("SLACK_ACK_BUDGET_MS", "100".into()));
+    vars.push(("GREEN_API_TIMEOUT_MS", "60000".into()));
+    vars.push(("SLACK_RESPONSE_URL_HOSTS", "127.0.0.1".into()));
+    vars
+}
+
+/// One send, answered once `gate` opens.
+async fn mount_held_send(green_api: &MockServer, gate: &Gate) {
+    Mock::given(method("POST"))
+        .and(path(SEND_CONTACT_PATH))
+        .respond_with(
+            gate.answer(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"idMessage": "held-while-stopping"})),
+            ),
+        )
+        .expect(1)
+        .mount(green_api)
+        .await;
+}
+
+async fn mount_response_url(slack: &MockServer, url_path: &str) {
+    Mock::given(method("POST"))
+        .and(path(url_path))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(slack)
+        .await;
+}
+
+/// A connection that has had one answer and stays open.
+async fn kept_alive(port: u16) -> tokio::net::TcpStream {
+    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (head, _) = exchange(&mut connection, "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n").await;
+    assert!(head.starts_with("http/1.1 200") && !head.contains("connection: close"), "{head}");
+    connection
+}
+
+async fn wait_until_draining(server: &Server) {
+    let draining = wait_for(Duration::from_secs(20), || {
+        server.log.lock().unwrap().iter().any(|l| l.contains("stopping: no new connections")).then_some(())
+    })
+    .await;
+    assert!(draining.is_some(), "log:\n{}", server.log_text());
+}
+
+/// Waits for the exit, expects 0 and "stopped cleanly"; the whole log.
+async fn exits_cleanly(server: &mut Server) -> String {
+    let status = tokio::time::timeout(Duration::from_secs(60), server.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("the server did not exit; log:\n{}", server.log_text()))
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
+    let log = server.log_after_exit().await;
+    assert!(log.contains("stopped cleanly"), "{log}");
+    log
+}
+
+/// Slack got `outcomes` late outcomes, each the held send's.
+async fn assert_delivered(slack: &MockServer, outcomes: usize) {
+    let posts = slack.received_requests().await.unwrap();
+    assert_eq!(posts.len(), outcomes, "each outcome reached its response_url once, before the exit");
+    for post in posts {
+        let reply: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+        assert!(reply["text"].as_str().unwrap().contains("held-while-stopping"), "{reply}");
+    }
+}
+
+#[tokio::test]
+async fn with_metrics_on_their_own_port_sigterm_still_exits_0() {
+    let green_api = MockServer::start().await;
+    let mut vars = green_api_vars(&green_api.uri());
+    vars.push(("METRICS_PORT", "0".into()));
+    let mut server = Server::start(vars).await;
+    server.signal("TERM");
+    let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("the server did not stop; log:\n{}", server.log_text()))
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
+}
+
+/// A wiremock answer held back until [`Gate::open`] (or until the gate is
+/// dropped, so a failing test does not hang). It blocks the mock server's
+/// own thread meanwhile (wiremock gives each server one), so that server
+/// answers nothing else until then.
+#[derive(Default)]
+struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+struct HeldAnswer {
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    response: ResponseTemplate,
+}
+
+impl Gate {
+    fn answer(&self, response: ResponseTemplate) -> HeldAnswer {
+        HeldAnswer { gate: std::sync::Arc::clone(&self.0), response }
+    }
+
+    fn open(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
+impl wiremock::Respond for HeldAnswer {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let (open, opened) = &*self.gate;
+        let _open = opened.wait_while(open.lock().unwrap(), |open| !*open).unwrap();
+        self.response.clone()
+    }
+}
+
+/// Sends `request` on an open connection and reads its answer by hand, to
+/// see the headers as sent: the head (lower case) and the body.
+async fn exchange(connection: &mut tokio::net::TcpStream, request: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    connection.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = async {
+        loop {
+            if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if answer.len() >= end + 4 + length {
+                    return (head, String::from_utf8_lossy(&answer[end + 4..end + 4 + length]).into_owned());
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            let n = connection.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the connection closed before the answer: {:?}", String::from_utf8_lossy(&answer));
+            answer.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read).await.expect("an answer")
+}
+
+/// The server has ended `connection`, as its last answer said it would.
+async fn assert_closed(connection: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut rest = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(30), connection.read(&mut rest)).await.expect("the end");
+    assert!(matches!(read, Ok(0) | Err(_)), "the connection stays open: {read:?}");
+}
