@@ -17,11 +17,10 @@ use super::signature::MAX_CLOCK_SKEW_SECS;
 
 /// How long a signature is remembered: twice the clock-skew window.
 pub const REMEMBER_SECS: i64 = 2 * MAX_CLOCK_SKEW_SECS;
-/// The most signatures remembered at once: room for 80 commands a second
-/// over the whole window, in about 2 MiB (16 bytes in the map and 16 in the
-/// queue per entry, at the tables' load factor); past it the oldest are
-/// forgotten first.
-pub const MAX_ENTRIES: usize = 50_000;
+/// The most signatures remembered at once: room for 46 commands a second,
+/// per replica, over the whole window; past it the oldest are forgotten
+/// first. The tables are sized for it up front (about 1.5 MiB when full).
+pub const MAX_ENTRIES: usize = 28_000;
 
 /// The signature was seen before, `age_secs` ago.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +52,17 @@ impl Default for ReplayGuard {
 
 impl ReplayGuard {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), seen: Mutex::new(Seen::default()) }
+        let capacity = capacity.max(1);
+        // Forgetting leaves tombstones in the map; when they use up its free
+        // room, it is rehashed in place if at most half full, else doubled.
+        // Room for twice the entries keeps it rehashing in place, at a fixed
+        // size: sized for the entries alone, a full guard's map grew to
+        // twice that, 2.2 MiB for 50,000 of them.
+        let seen = Seen {
+            first_seen: HashMap::with_capacity_and_hasher(2 * capacity, BuildHasherDefault::default()),
+            order: VecDeque::with_capacity(capacity),
+        };
+        Self { capacity, seen: Mutex::new(seen) }
     }
 
     /// Remembers the signature of a request that passed the signature check

@@ -87,7 +87,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     cargo build --release --locked --bin slack-sendcontact
     cargo build --profile loadgen --locked --example loadgen --example mock_green_api
 fi
-SERVICE=$TARGET_DIR/release/slack-sendcontact
+# SERVICE_BIN measures another build (interleaved A/B runs of two commits).
+SERVICE=${SERVICE_BIN:-$TARGET_DIR/release/slack-sendcontact}
 LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
 MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
 
