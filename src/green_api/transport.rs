@@ -62,6 +62,9 @@ pub(super) struct Answer {
 }
 
 /// The HTTP client of one instance (see the module's comment for why two).
+// One per instance for the life of the process, so its size does not matter,
+// and a Box would put one more pointer between every send and its client.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Transport {
     Direct(Client<TimedConnector, Full<Bytes>>),
     Reqwest(reqwest::Client),

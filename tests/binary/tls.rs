@@ -101,7 +101,8 @@ async fn a_contact_is_sent_over_https_with_the_platform_verifier_and_http_1_1_by
 async fn a_certificate_the_platform_does_not_trust_is_refused_and_nothing_is_sent() {
     let (url, seen) = tls_green_api().await;
     // No SSL_CERT_FILE: the test CA is trusted by nobody.
-    let (code, out, err) = run_in(&scratch_dir(), &["send", "10000000", "79876543210", "Ivan"], &green_api_vars(&url)).await;
+    let (code, out, err) =
+        run_in(&scratch_dir(), &["send", "10000000", "79876543210", "Ivan"], &green_api_vars(&url)).await;
     assert_ne!(code, Some(0), "{out}");
     assert!(err.contains("Could not connect to GREEN-API") && err.contains("Nothing was sent"), "{err}");
     assert!(seen.lock().unwrap().is_empty(), "no request was read: {:?}", seen.lock().unwrap());
