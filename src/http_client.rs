@@ -71,6 +71,9 @@ fn build_client_config() -> Option<rustls::ClientConfig> {
     Some(config)
 }
 
+/// The User-Agent of every outgoing request.
+pub const USER_AGENT: &str = concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION"));
+
 /// What every outgoing client starts from: our user agent, no redirects (a
 /// redirect would re-send a POST, possibly to another host, with the
 /// GREEN-API token in its path), no proxy from the environment unless
@@ -78,9 +81,7 @@ fn build_client_config() -> Option<rustls::ClientConfig> {
 /// see every URL, token included), and the shared TLS configuration.
 pub fn client_builder(use_env_proxy: bool) -> reqwest::ClientBuilder {
     install_crypto_provider();
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("slack-sendcontact/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none());
+    let mut builder = reqwest::Client::builder().user_agent(USER_AGENT).redirect(reqwest::redirect::Policy::none());
     if !use_env_proxy {
         builder = builder.no_proxy();
     }

@@ -172,20 +172,25 @@ fn reason(body: &[u8], token: &str) -> String {
 /// A reqwest error as text, without the URL (it holds the token) and with
 /// the causes that say what went wrong ("Connection refused").
 pub(super) fn describe(e: &reqwest::Error, token: &str) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    match std::error::Error::source(e) {
+        Some(source) => describe_chain(source, token),
+        // Without the URL, reqwest's own message is only the error kind.
+        None => one_line(&redact(e.to_string().split(" for url").next().unwrap_or_default(), token), MAX_REASON_CHARS),
+    }
+}
+
+/// An error and its causes as one line ("client error (Connect): tcp
+/// connect error: Connection refused"); hyper's errors carry no URL, and the
+/// token is taken out of whatever they do carry.
+pub(super) fn describe_chain(e: &dyn std::error::Error, token: &str) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
     while let Some(err) = source {
         parts.push(err.to_string());
         source = err.source();
     }
-    let text = if parts.is_empty() {
-        // Without the URL, reqwest's own message is only the error kind.
-        e.to_string().split(" for url").next().unwrap_or_default().to_owned()
-    } else {
-        parts.dedup();
-        parts.join(": ")
-    };
-    one_line(&redact(&text, token), MAX_REASON_CHARS)
+    parts.dedup();
+    one_line(&redact(&parts.join(": "), token), MAX_REASON_CHARS)
 }
 
 /// Belt and braces: whatever the text is, the token does not survive it.

@@ -11,6 +11,7 @@ mod rate_limit;
 mod reads;
 mod send;
 mod settings;
+mod transport;
 mod wire;
 
 pub use error::{GreenApiError, Malformed};
@@ -25,11 +26,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use bytes::Bytes;
 
-use crate::http_client;
 use crate::metrics::InstanceMetrics;
-use error::describe;
+use transport::{Answer, Endpoint, Transport};
 
 /// GREEN-API's answers are a few dozen bytes; anything past this is not an
 /// answer we can use, and reading on would let a broken upstream eat memory.
@@ -42,11 +42,15 @@ pub struct SetupError(String);
 
 /// One pooled HTTP client for one GREEN-API instance.
 pub struct GreenApiClient {
-    http: reqwest::Client,
-    /// `{apiUrl}/waInstance{id}/`: the URL up to the method name.
+    http: Transport,
+    /// `{apiUrl}/waInstance{id}/`: the URL up to the method name, all of it
+    /// that `Debug` shows.
     instance_url: String,
-    /// Built once; holds the token, so it is never logged or put in an error.
-    send_contact_url: reqwest::Url,
+    /// Each method's URL, built once; they hold the token, so they are never
+    /// logged or put in an error.
+    send_contact: Endpoint,
+    get_settings: Endpoint,
+    get_state_instance: Endpoint,
     token: ApiToken,
     timeout: Duration,
     limiter: RateLimiter,
@@ -62,31 +66,21 @@ impl fmt::Debug for GreenApiClient {
     }
 }
 
-/// What one HTTP attempt came back with, body read up to the limit.
-struct Answer {
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
-    truncated: bool,
-}
-
 impl GreenApiClient {
     pub fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>) -> Result<Self, SetupError> {
-        let http = http_client::client_builder(config.use_env_proxy)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| SetupError(describe(&e, config.token.expose())))?;
+        let http = Transport::new(config)?;
         let base = config.url.as_str().trim_end_matches('/');
         let instance_url = format!("{base}/waInstance{}/", config.id_instance);
-        let send_contact_url = reqwest::Url::parse(&format!("{instance_url}sendContact/{}", config.token.expose()))
-            .map_err(|_| SetupError("GREEN_API_URL does not form a valid method URL".into()))?;
+        let endpoint = |method: &str| {
+            Endpoint::parse(format!("{instance_url}{method}/{}", config.token.expose()))
+                .ok_or_else(|| SetupError("GREEN_API_URL does not form a valid method URL".into()))
+        };
         Ok(Self {
+            send_contact: endpoint("sendContact")?,
+            get_settings: endpoint("getSettings")?,
+            get_state_instance: endpoint("getStateInstance")?,
             http,
             instance_url,
-            send_contact_url,
             token: config.token.clone(),
             timeout: config.timeout,
             limiter: RateLimiter::new(config.max_rps, config.timeout),
@@ -94,42 +88,8 @@ impl GreenApiClient {
         })
     }
 
-    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, GreenApiError> {
-        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        let retry_after = http_client::retry_after(response.headers());
-        let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = MAX_RESPONSE_BYTES - body.len();
-                    if chunk.len() > room {
-                        body.extend_from_slice(&chunk[..room]);
-                        truncated = true;
-                        break;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                // An error status says enough without its body; a success
-                // whose body broke off leaves the outcome unknown.
-                Err(_) if !status.is_success() => break,
-                Err(e) => {
-                    return Err(GreenApiError::ConnectionLost { cause: describe(&e, self.token.expose()) });
-                }
-            }
-        }
-        Ok(Answer { status, retry_after, body, truncated })
-    }
-
-    fn transport_error(&self, e: &reqwest::Error) -> GreenApiError {
-        let cause = describe(e, self.token.expose());
-        if e.is_connect() {
-            // The request never left this machine: nothing was sent.
-            GreenApiError::Unreachable { cause }
-        } else {
-            GreenApiError::ConnectionLost { cause }
-        }
+    /// One request to `endpoint`: a POST of `body` as JSON, or a GET.
+    async fn exchange(&self, endpoint: &Endpoint, body: Option<&Bytes>) -> Result<Answer, GreenApiError> {
+        self.http.exchange(endpoint, body, self.token.expose()).await
     }
 }

@@ -3,28 +3,32 @@
 
 use tokio::time::{Instant, timeout_at};
 
+use super::transport::Endpoint;
 use super::wire::{ErrorCode, Settings, StateInstance};
 use super::{GreenApiClient, GreenApiError, InstanceType, Malformed};
 
 impl GreenApiClient {
     /// getStateInstance: whether the instance is authorized to send.
     pub async fn get_state_instance(&self) -> Result<String, GreenApiError> {
-        let state: StateInstance = self.get_json("getStateInstance").await?;
+        let state: StateInstance = self.get_json("getStateInstance", &self.get_state_instance).await?;
         // While an instance is being created, GREEN-API answers `null`.
         Ok(state.state.unwrap_or_else(|| "unknown".into()))
     }
 
     /// getSettings: what kind of instance this is.
     pub async fn get_instance_type(&self) -> Result<InstanceType, GreenApiError> {
-        let settings: Settings = self.get_json("getSettings").await?;
+        let settings: Settings = self.get_json("getSettings", &self.get_settings).await?;
         Ok(InstanceType::from_type_instance(settings.type_instance.as_deref().unwrap_or("")))
     }
 
     /// GETs an account method and decodes its JSON answer. These methods
     /// change nothing, so every failure is simply reported.
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, method: &'static str) -> Result<T, GreenApiError> {
-        let url = format!("{}{method}/{}", self.instance_url, self.token.expose());
-        let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(self.http.get(url))).await {
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        endpoint: &Endpoint,
+    ) -> Result<T, GreenApiError> {
+        let answer = match timeout_at(Instant::now() + self.timeout, self.exchange(endpoint, None)).await {
             Err(_) => return Err(GreenApiError::Timeout { after: self.timeout }),
             Ok(answer) => answer?,
         };

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use bytes::Bytes;
+use http::StatusCode;
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::max::max_send_contact_body;
@@ -26,10 +26,11 @@ impl GreenApiClient {
     pub async fn send_contact(&self, chat_id: &ChatId, card: &Card) -> Result<IdMessage, GreenApiError> {
         let started = Instant::now();
         let deadline = started + self.timeout;
-        let body = match card {
+        // Shared, not copied, by each attempt.
+        let body = Bytes::from(match card {
             Card::Phone(contact) => send_contact_body(chat_id, contact),
             Card::Max(contact) => max_send_contact_body(chat_id, contact),
-        };
+        });
         let mut backoff = RETRY.backoff();
         let mut refused_by_green_api = false;
         loop {
@@ -46,13 +47,8 @@ impl GreenApiClient {
                 let _queued = self.metrics.queued_for_rate_limit();
                 sleep_until(slot).await;
             }
-            let request = self
-                .http
-                .post(self.send_contact_url.clone())
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone());
             let attempt_started = Instant::now();
-            let outcome = timeout_at(deadline, self.exchange(request)).await;
+            let outcome = timeout_at(deadline, self.exchange(&self.send_contact, Some(&body))).await;
             let status = match &outcome {
                 Ok(Ok(answer)) => Some(answer.status.as_u16()),
                 _ => None,

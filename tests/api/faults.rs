@@ -171,3 +171,72 @@ async fn a_burst_within_the_budget_queues_and_is_all_sent() {
         assert!(after >= interval * k as u32, "call {k} reached GREEN-API {after:?} after the burst began");
     }
 }
+
+/// A GREEN-API URL on https:// whose server is a raw socket: it records
+/// whether the first bytes were a TLS handshake record, then `behave`s.
+async fn fake_tls_green_api<F, Fut>(behave: F) -> (String, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let hellos = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hellos);
+    let behave = Arc::new(behave);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = Arc::clone(&counter);
+            let behave = Arc::clone(&behave);
+            tokio::spawn(async move {
+                let mut first = [0u8; 1];
+                // 0x16: a TLS handshake record, the client's hello.
+                if stream.read_exact(&mut first).await.is_ok() && first[0] == 0x16 {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                behave(stream).await;
+            });
+        }
+    });
+    (url, hellos)
+}
+
+#[tokio::test]
+async fn an_https_green_api_whose_tls_handshake_fails_is_unreachable_and_nothing_was_sent() {
+    // Plain HTTP where a TLS answer belongs: the handshake fails before any
+    // request could be written.
+    let (url, hellos) = fake_tls_green_api(|mut stream| async move {
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+    })
+    .await;
+    let app = app_against(url).await;
+    let reply = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&reply, "Could not connect to GREEN-API");
+    assert_ephemeral_containing(&reply, "Nothing was sent");
+    // Start-up's getSettings may have said hello too.
+    assert!(hellos.load(Ordering::SeqCst) >= 1, "https:// speaks TLS");
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_stalls_counts_against_the_connect_timeout_so_nothing_was_sent() {
+    // The server takes the hello and never answers. The connect timeout
+    // (5 s, under an 8 s budget) covers the handshake too, so this is a
+    // connection never made, not an answer that never came.
+    let (url, hellos) = fake_tls_green_api(|stream| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(stream);
+    })
+    .await;
+    let app = spawn_app_with(move |c: &mut ServeConfig| {
+        c.instances.instances[0].green_api.url = url.parse().unwrap();
+        c.instances.instances[0].green_api.timeout = Duration::from_secs(8);
+    })
+    .await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+    let ack = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+    assert_ephemeral_containing(&ack, "Sending");
+    let posts = app.wait_for_response_url_posts(1).await;
+    assert_ephemeral_containing(&posts[0], "Could not connect to GREEN-API");
+    assert_ephemeral_containing(&posts[0], "Nothing was sent");
+    assert!(hellos.load(Ordering::SeqCst) >= 1, "https:// speaks TLS");
+}

@@ -10,3 +10,4 @@ mod process;
 mod secrets;
 mod shutdown;
 mod socket_mode;
+mod tls;

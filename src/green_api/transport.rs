@@ -1,0 +1,281 @@
+//! How a GREEN-API request travels: the one place that knows the HTTP
+//! client. Everything above it (the send and its retries, the reads, the
+//! status table) is written once, against [`Transport::exchange`].
+//!
+//! Two clients, one of them per instance:
+//!
+//! - **Direct**: hyper-util's pooled client over hyper-rustls, with the
+//!   shared TLS configuration. A send is the whole job of this service, and
+//!   reqwest's per-request machinery (its redirect and retry layers, which
+//!   parse the URL again on every call even with redirects off) cost more
+//!   than the rest of the exchange; here the URL is parsed once, the body is
+//!   shared between attempts, and nothing is followed.
+//! - **reqwest**, when `USE_ENV_PROXY` is set (or the shared TLS
+//!   configuration could not be built). reqwest's reading of the proxy
+//!   variables (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, credentials,
+//!   CONNECT tunnels) is what deployments behind a proxy rely on today;
+//!   rebuilding it here would risk sending the token somewhere else, for a
+//!   path that is not the one under load.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+
+use super::error::{describe, describe_chain};
+use super::{GreenApiError, GreenApiSettings, MAX_RESPONSE_BYTES, SetupError};
+use crate::http_client;
+
+/// One method's URL, parsed once: it holds the token, so it is never shown.
+pub(super) struct Endpoint {
+    uri: Uri,
+    url: reqwest::Url,
+}
+
+impl Endpoint {
+    /// `None` if the text is not a URL both clients accept.
+    pub(super) fn parse(text: String) -> Option<Self> {
+        let url = reqwest::Url::parse(&text).ok()?;
+        let uri = Uri::try_from(text).ok()?;
+        Some(Self { uri, url })
+    }
+}
+
+/// What one HTTP attempt came back with, body read up to the limit.
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+    pub truncated: bool,
+}
+
+/// The HTTP client of one instance (see the module's comment for why two).
+// One per instance for the life of the process, so its size does not matter,
+// and a Box would put one more pointer between every send and its client.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Transport {
+    Direct(Client<TimedConnector, Full<Bytes>>),
+    Reqwest(reqwest::Client),
+}
+
+/// Tuning shared by both clients, as reqwest had it.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+const POOL_MAX_IDLE_PER_HOST: usize = 64;
+/// reqwest's TCP keep-alive defaults, kept so that a dead peer is noticed
+/// as soon as before.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(15);
+const TCP_KEEPALIVE_RETRIES: u32 = 3;
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Transport {
+    pub(super) fn new(config: &GreenApiSettings) -> Result<Self, SetupError> {
+        let connect_timeout = config.timeout.min(Duration::from_secs(5));
+        match http_client::client_config() {
+            Some(tls) if !config.use_env_proxy => Ok(Transport::Direct(direct_client(tls, connect_timeout))),
+            _ => {
+                let http = http_client::client_builder(config.use_env_proxy)
+                    .connect_timeout(connect_timeout)
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                    .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+                    .tcp_nodelay(true)
+                    .build()
+                    .map_err(|e| SetupError(describe(&e, config.token.expose())))?;
+                Ok(Transport::Reqwest(http))
+            }
+        }
+    }
+
+    /// One request: a POST of `body` as JSON, or a GET when `body` is
+    /// `None`; the answer's body read up to [`MAX_RESPONSE_BYTES`].
+    pub(super) async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        body: Option<&Bytes>,
+        token: &str,
+    ) -> Result<Answer, GreenApiError> {
+        match self {
+            Transport::Direct(client) => {
+                let method = if body.is_some() { Method::POST } else { Method::GET };
+                let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
+                *request.method_mut() = method;
+                *request.uri_mut() = endpoint.uri.clone();
+                let headers = request.headers_mut();
+                // What reqwest sent: its default Accept and our user agent.
+                headers.insert(USER_AGENT, HeaderValue::from_static(http_client::USER_AGENT));
+                headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+                if body.is_some() {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                }
+                let response = client.request(request).await.map_err(|e| {
+                    let cause = describe_chain(&e, token);
+                    if e.is_connect() {
+                        // The request never left this machine: nothing was sent.
+                        GreenApiError::Unreachable { cause }
+                    } else {
+                        GreenApiError::ConnectionLost { cause }
+                    }
+                })?;
+                let status = response.status();
+                let retry_after = http_client::retry_after(response.headers());
+                let mut incoming = response.into_body();
+                let mut reader = BodyReader::new(status);
+                while let Some(frame) = incoming.frame().await {
+                    let chunk = match frame {
+                        Ok(frame) => match frame.into_data() {
+                            Ok(chunk) => chunk,
+                            // Trailers carry nothing we read.
+                            Err(_) => continue,
+                        },
+                        Err(e) => {
+                            reader.broke_off(|| describe_chain(&e, token))?;
+                            break;
+                        }
+                    };
+                    if !reader.push(&chunk) {
+                        break;
+                    }
+                }
+                Ok(reader.answer(retry_after))
+            }
+            Transport::Reqwest(client) => {
+                let request = match body {
+                    Some(body) => client
+                        .post(endpoint.url.clone())
+                        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                        .body(body.clone()),
+                    None => client.get(endpoint.url.clone()),
+                };
+                let mut response = request.send().await.map_err(|e| {
+                    let cause = describe(&e, token);
+                    if e.is_connect() {
+                        GreenApiError::Unreachable { cause }
+                    } else {
+                        GreenApiError::ConnectionLost { cause }
+                    }
+                })?;
+                let status = response.status();
+                let retry_after = http_client::retry_after(response.headers());
+                let mut reader = BodyReader::new(status);
+                loop {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if !reader.push(&chunk) {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            reader.broke_off(|| describe(&e, token))?;
+                            break;
+                        }
+                    }
+                }
+                Ok(reader.answer(retry_after))
+            }
+        }
+    }
+}
+
+/// An answer's body as it arrives, kept to [`MAX_RESPONSE_BYTES`]: the
+/// same rules whichever client read it.
+struct BodyReader {
+    status: StatusCode,
+    body: Vec<u8>,
+    truncated: bool,
+}
+
+impl BodyReader {
+    fn new(status: StatusCode) -> Self {
+        Self { status, body: Vec::new(), truncated: false }
+    }
+
+    /// Takes a chunk; false once the cap is reached (read no further).
+    fn push(&mut self, chunk: &[u8]) -> bool {
+        let room = MAX_RESPONSE_BYTES - self.body.len();
+        if chunk.len() > room {
+            self.body.extend_from_slice(&chunk[..room]);
+            self.truncated = true;
+            return false;
+        }
+        self.body.extend_from_slice(chunk);
+        true
+    }
+
+    /// The body broke off: an error status says enough without its body; a
+    /// success whose body broke off leaves the outcome unknown.
+    fn broke_off(&self, cause: impl FnOnce() -> String) -> Result<(), GreenApiError> {
+        if self.status.is_success() { Err(GreenApiError::ConnectionLost { cause: cause() }) } else { Ok(()) }
+    }
+
+    fn answer(self, retry_after: Option<Duration>) -> Answer {
+        Answer { status: self.status, retry_after, body: self.body, truncated: self.truncated }
+    }
+}
+
+fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> Client<TimedConnector, Full<Bytes>> {
+    let mut http = HttpConnector::new();
+    // https:// is the TLS layer's; it hands plain http:// (loopback only,
+    // settings check that) to this one.
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_keepalive(Some(TCP_KEEPALIVE));
+    http.set_keepalive_interval(Some(TCP_KEEPALIVE));
+    http.set_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    http.set_tcp_user_timeout(Some(TCP_USER_TIMEOUT));
+    // From the configuration as built, so ALPN offers http/1.1 as before
+    // (hyper-rustls's builder would clear it for an HTTP/1-only client).
+    let https = HttpsConnector::from((http, Arc::new(tls)));
+    let connector = TimedConnector { inner: https, timeout: connect_timeout };
+    Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .build(connector)
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The connector under one timeout for TCP and TLS together, as reqwest's
+/// `connect_timeout` was: a handshake that stalls is a connection never made
+/// (nothing sent), not a request that may have gone out.
+#[derive(Clone)]
+pub(super) struct TimedConnector {
+    inner: HttpsConnector<HttpConnector>,
+    timeout: Duration,
+}
+
+impl tower_service::Service<Uri> for TimedConnector {
+    type Response = MaybeHttpsStream<TokioIo<TcpStream>>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(connected) => connected,
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "operation timed out").into()),
+            }
+        })
+    }
+}
