@@ -66,8 +66,46 @@ pub(super) struct Answer {
 // and a Box would put one more pointer between every send and its client.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Transport {
-    Direct(Client<TimedConnector, Full<Bytes>>),
+    Direct(PerThread),
     Reqwest(reqwest::Client),
+}
+
+type DirectClient = Client<TimedConnector, Full<Bytes>>;
+
+/// A direct client with a connection pool per thread. A pooled connection
+/// is driven by a task on the runtime that opened it; a send on another
+/// thread's runtime that reused it would hand each request to that thread
+/// and wait to be woken back, the very hand-over that keeping a send on the
+/// HTTP worker that received it avoids. Each actix worker, and the main
+/// runtime (start-up checks, Socket Mode), so keeps its own connections.
+pub(super) struct PerThread {
+    /// Unique to this instance's transport: which of a thread's pools is its.
+    id: Arc<()>,
+    builder: hyper_util::client::legacy::Builder,
+    connector: TimedConnector,
+}
+
+thread_local! {
+    /// This thread's pools, one per transport that has sent from it.
+    static POOLS: std::cell::RefCell<Vec<(std::sync::Weak<()>, DirectClient)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl PerThread {
+    /// This thread's client (a cheap clone: the pool is shared behind it).
+    fn here(&self) -> DirectClient {
+        POOLS.with_borrow_mut(|pools| {
+            if let Some((_, client)) = pools.iter().find(|(id, _)| std::ptr::eq(id.as_ptr(), Arc::as_ptr(&self.id))) {
+                return client.clone();
+            }
+            // A transport that is gone (a test's app) leaves its pool behind;
+            // clear those before adding one.
+            pools.retain(|(id, _)| id.strong_count() > 0);
+            let client = self.builder.build(self.connector.clone());
+            pools.push((Arc::downgrade(&self.id), client.clone()));
+            client
+        })
+    }
 }
 
 /// Tuning shared by both clients, as reqwest had it.
@@ -106,7 +144,8 @@ impl Transport {
         token: &str,
     ) -> Result<Answer, GreenApiError> {
         match self {
-            Transport::Direct(client) => {
+            Transport::Direct(per_thread) => {
+                let client = per_thread.here();
                 let method = if body.is_some() { Method::POST } else { Method::GET };
                 let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
                 *request.method_mut() = method;
@@ -224,7 +263,7 @@ impl BodyReader {
     }
 }
 
-fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> Client<TimedConnector, Full<Bytes>> {
+fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> PerThread {
     let mut http = HttpConnector::new();
     // https:// is the TLS layer's; it hands plain http:// (loopback only,
     // settings check that) to this one.
@@ -240,12 +279,13 @@ fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> Client
     // (hyper-rustls's builder would clear it for an HTTP/1-only client).
     let https = HttpsConnector::from((http, Arc::new(tls)));
     let connector = TimedConnector { inner: https, timeout: connect_timeout };
-    Client::builder(TokioExecutor::new())
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
-        .build(connector)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST);
+    PerThread { id: Arc::new(()), builder, connector }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -277,5 +317,40 @@ impl tower_service::Service<Uri> for TimedConnector {
                 Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "operation timed out").into()),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport() -> PerThread {
+        http_client::install_crypto_provider();
+        direct_client(http_client::client_config().expect("a TLS configuration"), Duration::from_secs(1))
+    }
+
+    fn pools_here() -> usize {
+        POOLS.with_borrow(Vec::len)
+    }
+
+    #[test]
+    fn each_thread_keeps_one_pool_per_transport_and_forgets_those_of_dropped_ones() {
+        let (a, b) = (transport(), transport());
+        let before = pools_here();
+        a.here();
+        a.here();
+        assert_eq!(pools_here(), before + 1, "the same thread reuses its pool");
+        b.here();
+        assert_eq!(pools_here(), before + 2, "another transport has its own");
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                assert_eq!(pools_here(), 0);
+                a.here();
+                assert_eq!(pools_here(), 1, "another thread opens its own");
+            });
+        });
+        drop(b);
+        transport().here();
+        assert_eq!(pools_here(), before + 2, "the dropped transport's pool made room for the new one");
     }
 }
