@@ -11,6 +11,7 @@
 //! deliveries cover that at any rate GREEN-API allows.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,12 +32,20 @@ type Answer = Option<Option<Payload>>;
 pub struct Deliveries {
     inner: Mutex<Inner>,
     capacity: usize,
+    /// Keys are remembered as 64-bit keyed hashes of the ids rather than
+    /// the ids themselves: a few thousand of them are held at any time, and
+    /// two ids that Slack sends never share a hash by chance (about one in
+    /// 10^15 with the memory full).
+    hasher: RandomState,
 }
 
+/// At most three keys name a delivery: its envelope, trigger and event ids.
+type Keys = ([u64; 3], usize);
+
 struct Inner {
-    answers: HashMap<String, watch::Receiver<Answer>>,
+    answers: HashMap<u64, watch::Receiver<Answer>>,
     /// Keys of each remembered delivery, oldest first.
-    order: VecDeque<Vec<String>>,
+    order: VecDeque<Keys>,
 }
 
 /// What to do with an envelope.
@@ -73,27 +82,36 @@ impl EarlierAnswer {
 
 impl Deliveries {
     pub fn new(capacity: usize) -> Self {
-        Self { inner: Mutex::new(Inner { answers: HashMap::new(), order: VecDeque::new() }), capacity: capacity.max(1) }
+        Self {
+            inner: Mutex::new(Inner { answers: HashMap::new(), order: VecDeque::new() }),
+            capacity: capacity.max(1),
+            hasher: RandomState::new(),
+        }
     }
 
     /// Records the envelope, or finds the delivery it repeats.
     pub fn register(&self, envelope: &Envelope) -> Delivery {
-        let keys = envelope.delivery_keys();
+        let mut keys: Keys = ([0; 3], 0);
+        for key in envelope.delivery_keys().iter().take(3) {
+            keys.0[keys.1] = self.hasher.hash_one(key);
+            keys.1 += 1;
+        }
         // A poisoned lock only means another task panicked mid-insert; the
         // map is still consistent enough to answer from.
         let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(earlier) = keys.iter().find_map(|key| inner.answers.get(key)) {
+        let (hashes, count) = keys;
+        if let Some(earlier) = hashes[..count].iter().find_map(|key| inner.answers.get(key)) {
             return Delivery::Repeat(EarlierAnswer(earlier.clone()));
         }
         let (slot, answer) = watch::channel(None);
-        for key in &keys {
-            inner.answers.insert(key.clone(), answer.clone());
+        for &key in &hashes[..count] {
+            inner.answers.insert(key, answer.clone());
         }
         inner.order.push_back(keys);
         while inner.order.len() > self.capacity {
-            if let Some(oldest) = inner.order.pop_front() {
-                for key in oldest {
-                    inner.answers.remove(&key);
+            if let Some((oldest, count)) = inner.order.pop_front() {
+                for key in &oldest[..count] {
+                    inner.answers.remove(key);
                 }
             }
         }
