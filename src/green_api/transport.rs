@@ -157,15 +157,8 @@ impl Transport {
                 if body.is_some() {
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 }
-                let response = client.request(request).await.map_err(|e| {
-                    let cause = describe_chain(&e, token);
-                    if e.is_connect() {
-                        // The request never left this machine: nothing was sent.
-                        GreenApiError::Unreachable { cause }
-                    } else {
-                        GreenApiError::ConnectionLost { cause }
-                    }
-                })?;
+                let response =
+                    client.request(request).await.map_err(|e| failed(e.is_connect(), describe_chain(&e, token)))?;
                 let status = response.status();
                 let retry_after = http_client::retry_after(response.headers());
                 let mut incoming = response.into_body();
@@ -196,14 +189,7 @@ impl Transport {
                         .body(body.clone()),
                     None => client.get(endpoint.url.clone()),
                 };
-                let mut response = request.send().await.map_err(|e| {
-                    let cause = describe(&e, token);
-                    if e.is_connect() {
-                        GreenApiError::Unreachable { cause }
-                    } else {
-                        GreenApiError::ConnectionLost { cause }
-                    }
-                })?;
+                let mut response = request.send().await.map_err(|e| failed(e.is_connect(), describe(&e, token)))?;
                 let status = response.status();
                 let retry_after = http_client::retry_after(response.headers());
                 let mut reader = BodyReader::new(status);
@@ -261,6 +247,12 @@ impl BodyReader {
     fn answer(self, retry_after: Option<Duration>) -> Answer {
         Answer { status: self.status, retry_after, body: self.body, truncated: self.truncated }
     }
+}
+
+/// A call that got no answer: one that never connected sent nothing, and
+/// can be said so; after that, the request may have gone out.
+fn failed(never_connected: bool, cause: String) -> GreenApiError {
+    if never_connected { GreenApiError::Unreachable { cause } } else { GreenApiError::ConnectionLost { cause } }
 }
 
 fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> PerThread {
