@@ -149,9 +149,10 @@ impl Dispatcher {
     /// outcome if it came within the ack budget, else a "sending" notice.
     pub async fn dispatch(&self, job: Job) -> Reply {
         let (tx, mut rx) = oneshot::channel::<Reply>();
-        let job_received_at = job.received_at;
-        let sending = messages::sending(job.language, job.sent(self.instance_shown(&job)), job.response_url.is_some());
-        let language = job.language;
+        // Shared with the task, so that the "sending" notice, needed only
+        // when the budget runs out, is written only then.
+        let job = Arc::new(job);
+        let task_job = Arc::clone(&job);
         let green_api = Arc::clone(&self.clients[job.send.instance.index()]);
         let registry = Arc::clone(&self.registry);
         let poster = self.poster.clone();
@@ -163,6 +164,7 @@ impl Dispatcher {
         // safe while stopping.
         self.tracker.spawn(
             async move {
+                let job = task_job;
                 let result = green_api.send_contact(&job.send.chat_id, &job.send.card).await;
                 metrics.command(Outcome::of(&result));
                 let instance = (registry.len() > 1).then(|| registry.get(job.send.instance).name());
@@ -185,17 +187,23 @@ impl Dispatcher {
         // Counted from the request's arrival: Slack's 3 s include the time
         // its body took to come in and be checked.
         let inline = |reply: Reply| {
-            self.metrics.command_outcome_delivered(job_received_at.elapsed());
+            self.metrics.command_outcome_delivered(job.received_at.elapsed());
             reply
         };
-        match tokio::time::timeout_at(job_received_at + self.ack_budget, &mut rx).await {
+        match tokio::time::timeout_at(job.received_at + self.ack_budget, &mut rx).await {
             Ok(Ok(reply)) => inline(reply),
-            Ok(Err(_)) => messages::internal_error(language),
+            Ok(Err(_)) => messages::internal_error(job.language),
             Err(_) => {
                 // Closing first means a result that lands from now on goes to
                 // response_url, and one that already landed is taken here.
                 rx.close();
-                rx.try_recv().map_or(sending, inline)
+                match rx.try_recv() {
+                    Ok(reply) => inline(reply),
+                    Err(_) => {
+                        let sent = job.sent(self.instance_shown(&job));
+                        messages::sending(job.language, sent, job.response_url.is_some())
+                    }
+                }
             }
         }
     }

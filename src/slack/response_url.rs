@@ -7,6 +7,7 @@
 //! this service into a forwarder to arbitrary addresses.
 
 use std::fmt;
+use std::ops::Range;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
@@ -21,8 +22,17 @@ pub const LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// A response_url on an allowed host. It is a bearer capability for the
 /// channel, so `Debug` and `Display` show only its host.
+///
+/// Kept as text, parsed into a `Url` only for the rare late reply: every
+/// command is checked, and a full URL parse was 4 % of a send's CPU.
 #[derive(Clone)]
-pub struct ResponseUrl(reqwest::Url);
+pub struct ResponseUrl {
+    /// A URL the parser takes as it is: Slack's own text where it is
+    /// already in the parser's form, else the parser's serialization.
+    url: String,
+    /// Where the host is in `url`.
+    host: Range<usize>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseUrlError {
@@ -42,6 +52,14 @@ pub enum ResponseUrlError {
 impl ResponseUrl {
     pub fn parse(raw: Option<&str>, allowed_hosts: &[String]) -> Result<Self, ResponseUrlError> {
         let raw = raw.filter(|r| !r.is_empty()).ok_or(ResponseUrlError::Missing)?;
+        match plain_allowed_host(raw, allowed_hosts) {
+            Some(host) => Ok(Self { url: raw.to_owned(), host }),
+            None => Self::parse_in_full(raw, allowed_hosts),
+        }
+    }
+
+    /// [`Self::parse`] by the URL parser alone.
+    fn parse_in_full(raw: &str, allowed_hosts: &[String]) -> Result<Self, ResponseUrlError> {
         let url = reqwest::Url::parse(raw).map_err(|_| ResponseUrlError::Malformed)?;
         if !matches!(url.scheme(), "https" | "http") || !url.username().is_empty() || url.password().is_some() {
             return Err(ResponseUrlError::Malformed);
@@ -57,12 +75,94 @@ impl ResponseUrl {
         if !https_443 && !is_loopback_host(&url) {
             return Err(ResponseUrlError::NotHttps { host: host.chars().take(100).collect() });
         }
-        Ok(Self(url))
+        // The parser's text keeps an IPv6 host's brackets and any case it
+        // lowered; where the host lies in it is found, not assumed.
+        let text = url.as_str();
+        let start = url.host_str().map_or(0, |h| h.as_ptr() as usize - text.as_ptr() as usize);
+        let end = start + url.host_str().map_or(0, str::len);
+        Ok(Self { url: text.to_owned(), host: start..end })
     }
 
     pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
+        &self.url[self.host.clone()]
     }
+
+    fn to_url(&self) -> Result<reqwest::Url, url::ParseError> {
+        reqwest::Url::parse(&self.url)
+    }
+}
+
+/// The host of `raw` when the URL is, byte for byte, already as the URL
+/// parser would write it, and [`ResponseUrl::parse`] would accept it: `https`
+/// to a lower-case domain name on the default port, or `http(s)` to a
+/// loopback IPv4 address with or without a port, followed by a path. Slack's
+/// own URLs (`https://hooks.slack.com/commands/…`) are of the first kind.
+/// `None` means "ask the parser", never "refused": anything unusual (upper
+/// case, user info, IDNA, numeric hosts in another notation, IPv6, a port on
+/// a domain) takes the full parse, so the decision is the parser's in every
+/// case (the property test below compares the two).
+fn plain_allowed_host(raw: &str, allowed_hosts: &[String]) -> Option<Range<usize>> {
+    let (scheme_len, https) = if raw.starts_with("https://") {
+        (8, true)
+    } else if raw.starts_with("http://") {
+        (7, false)
+    } else {
+        return None;
+    };
+    let rest = &raw.as_bytes()[scheme_len..];
+    let authority_len = rest.iter().position(|&b| b == b'/')?;
+    let authority = &raw[scheme_len..scheme_len + authority_len];
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_range = scheme_len..scheme_len + host.len();
+    if !allowed_hosts.iter().any(|allowed| allowed == host) {
+        return None;
+    }
+    if plain_domain(host) {
+        // A domain: only Slack's form, https on the default port.
+        return (https && port.is_none()).then_some(host_range);
+    }
+    let loopback = plain_ipv4(host).is_some_and(|octets| octets[0] == 127);
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && !p.starts_with('0')
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
+    });
+    (loopback && port_ok).then_some(host_range)
+}
+
+/// A lower-case DNS name the parser leaves as it is: labels of `a-z`, `0-9`
+/// and `-`, none empty, no IDNA (`xn--`), the last one starting with a
+/// letter (so it is not read as a number).
+fn plain_domain(host: &str) -> bool {
+    !host.is_empty()
+        && !host.contains("xn--")
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && host.rsplit('.').next().is_some_and(|last| last.as_bytes()[0].is_ascii_lowercase())
+}
+
+/// Four decimal octets without leading zeros: the only IPv4 text the parser
+/// keeps as it is.
+fn plain_ipv4(host: &str) -> Option<[u8; 4]> {
+    let mut octets = [0u8; 4];
+    let mut labels = host.split('.');
+    for octet in &mut octets {
+        let label = labels.next()?;
+        if label.is_empty() || label.len() > 3 || (label.len() > 1 && label.starts_with('0')) {
+            return None;
+        }
+        if !label.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = label.parse().ok()?;
+    }
+    labels.next().is_none().then_some(octets)
 }
 
 impl fmt::Debug for ResponseUrl {
@@ -113,6 +213,10 @@ impl ResponseUrlPoster {
         received_at: Instant,
         on_retry: impl Fn(),
     ) -> Result<u32, DeliveryError> {
+        let Ok(target) = url.to_url() else {
+            // parse() only keeps what the parser takes; this is a bug, not Slack.
+            return Err(DeliveryError::GaveUp { posts: 0, last: "the response_url could not be parsed".to_owned() });
+        };
         let body = reply.to_json();
         let expires = received_at + LIFETIME;
         let mut backoff = self.retry.backoff();
@@ -120,7 +224,7 @@ impl ResponseUrlPoster {
         for post in 1..=MAX_POSTS {
             let request = self
                 .http
-                .post(url.0.clone())
+                .post(target.clone())
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone())
                 .send();
@@ -212,6 +316,87 @@ mod tests {
         ];
         for (raw, expected) in cases {
             assert_eq!(ResponseUrl::parse(raw, &hosts()).unwrap_err(), expected, "{raw:?}");
+        }
+    }
+
+    /// The shortcut for URLs already in the parser's form decides as the
+    /// parser does: same host, same URL once parsed, never a URL the parser
+    /// would refuse.
+    mod shortcut {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn allowed() -> Vec<String> {
+            [
+                "hooks.slack.com",
+                "127.0.0.1",
+                "localhost",
+                "127.0.0.2",
+                "a-b.example",
+                "1.2.3.com",
+                "xn--e1afmkfd.com",
+                "Upper.example",
+                "127.1",
+                "0x7f.0.0.1",
+                "xn--zz.com",
+            ]
+            .map(String::from)
+            .into()
+        }
+
+        fn url_like() -> impl Strategy<Value = String> {
+            let scheme = prop::sample::select(vec!["https://", "http://", "HTTPS://", "ftp://", "https:/", ""]);
+            let host = prop_oneof![
+                prop::sample::select(allowed()),
+                prop::sample::select(vec![
+                    "HOOKS.slack.com".to_owned(),
+                    "hooks.slack.com.".to_owned(),
+                    "127.1".to_owned(),
+                    "0x7f.0.0.1".to_owned(),
+                    "127.000.0.1".to_owned(),
+                    "[::1]".to_owned(),
+                    "user@hooks.slack.com".to_owned(),
+                    "hooks..slack.com".to_owned(),
+                ]),
+                "[a-zA-Z0-9.@%\\-]{0,12}",
+            ];
+            let port = prop::sample::select(vec!["", ":443", ":80", ":8080", ":0", ":080", ":65535", ":65536", ":"]);
+            let path = prop::sample::select(vec!["/commands/T1/2/abc", "/", "", "?x", "\\x", "/a b/\u{0416}", "#f"]);
+            (scheme, host, port, path).prop_map(|(s, h, p, q)| format!("{s}{h}{p}{q}"))
+        }
+
+        proptest! {
+            // Pure and quick: enough cases to meet every combination of the
+            // pieces above many times.
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+            #[test]
+            fn agrees_with_the_parser(raw in url_like()) {
+                let hosts = allowed();
+                let quick = ResponseUrl::parse(Some(&raw), &hosts).map(|u| (u.host().to_owned(), u.to_url().unwrap()));
+                let full = if raw.is_empty() { Err(ResponseUrlError::Missing) } else { ResponseUrl::parse_in_full(&raw, &hosts) };
+                let full = full.map(|u| (u.host().to_owned(), u.to_url().unwrap()));
+                prop_assert_eq!(&quick, &full);
+                if let Some(range) = plain_allowed_host(&raw, &hosts) {
+                    let (host, _) = full.unwrap();
+                    prop_assert_eq!(&raw[range], host.as_str());
+                }
+            }
+        }
+
+        #[test]
+        fn slack_s_urls_and_the_benchmark_s_take_the_shortcut() {
+            for raw in ["https://hooks.slack.com/commands/T1/2/abc", "http://127.0.0.1:18081/commands/T1/2/abc"] {
+                assert!(plain_allowed_host(raw, &allowed()).is_some(), "{raw}");
+            }
+            for raw in [
+                "https://HOOKS.slack.com/x",
+                "https://hooks.slack.com:443/x",
+                "http://hooks.slack.com/x",
+                "http://127.1/x",
+                "https://xn--e1afmkfd.com/x",
+            ] {
+                assert!(plain_allowed_host(raw, &allowed()).is_none(), "{raw}");
+            }
         }
     }
 
