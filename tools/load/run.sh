@@ -40,11 +40,12 @@
 # Then, once, two references on the service's core, under the same load:
 # nginx answering a static JSON as the floor (NGINX_REFERENCE=1), and a Bolt
 # for JS app doing the same job (BOLT_REFERENCE=1; tools/load/bolt/app.js,
-# run with `node app.js`, NODE_ENV=production, its packages installed with
+# run with `node app.js` (`node --single-threaded app.js` under SCHED_FIFO:
+# see BOLT_NODE_FLAGS below), NODE_ENV=production, its packages installed with
 # `npm ci` on first use; skipped, saying so, without node and npm): Bolt's
 # default HTTPReceiver checks the signature, the listener calls sendContact
 # on the mock with Node's fetch and acks in_channel, or acks the usage for
-# `help`; sends and help at RATE and closed loop, with the same forms and
+# `help`; sends and help, closed loop then at RATE, with the same forms and
 # secret. The report gives, per configuration, the service's CPU per send at
 # saturation against Bolt's, and Bolt's µs ÷ the service's: how many times
 # Bolt's throughput per core the service's is.
@@ -56,11 +57,12 @@
 # STARTUP_RUNS (20), CONFIGS ("one several"), SOCKET_MODE (1), PORT (18080),
 # MOCK_PORT (18081), SLACK_PORT (PORT+3; nginx takes PORT+2), BOLT_PORT
 # (PORT+4), MAX_RPS (1000000), REALTIME (1), NGINX_REFERENCE (1),
-# BOLT_REFERENCE (1), SKIP_BUILD (0), RESULTS (a file for a copy of the
-# report), CONFIG (a name for the run's configuration, in the report),
-# SERVICE_ENV_FILE (KEY=value lines exported to the service after the
-# defaults of every configuration, to measure a variant: the mock answers
-# any instance id and token, so every instance's calls reach it).
+# BOLT_REFERENCE (1), BOLT_NODE_FLAGS (--single-threaded under SCHED_FIFO),
+# SKIP_BUILD (0), RESULTS (a file for a copy of the report), CONFIG (a name
+# for the run's configuration, in the report), SERVICE_ENV_FILE (KEY=value
+# lines exported to the service after the defaults of every configuration,
+# to measure a variant: the mock answers any instance id and token, so
+# every instance's calls reach it).
 # Not part of CI; with the defaults it needs about six minutes after the
 # build (18 phases of 17 s).
 set -euo pipefail
@@ -125,6 +127,15 @@ else
     PINNING="one CPU: service, load generator and mock share it (figures are pessimistic)"
 fi
 if [ -n "$RT" ]; then PINNING="$PINNING; SCHED_FIFO priority 50 (chrt -f 50)"; else PINNING="$PINNING; normal scheduling"; fi
+# Node under SCHED_FIFO on one core: V8's background threads (concurrent
+# compilation, concurrent GC) run at the main thread's real-time priority on
+# its core, and a thread spinning for another is never preempted, so node
+# burns the real-time budget (95% of the core at 500 help/s, 1,900 µs each,
+# against 450-550 µs without real time; the same with only the main thread
+# real-time, or with only the GC single-threaded). --single-threaded keeps
+# V8's work on the main thread; its CPU per command at saturation is that of
+# node without real time, within noise. BOLT_NODE_FLAGS overrides.
+BOLT_NODE_FLAGS=${BOLT_NODE_FLAGS-$([ -z "$RT" ] || echo --single-threaded)}
 
 SECRET=bench-signing-secret-8f742231b10e8888
 # The app-level token only has to look like one: the generator plays Slack.
@@ -411,7 +422,7 @@ if [ "$BOLT_REFERENCE" = 1 ]; then
         BOLT_VERSION="@slack/bolt $(node -p 'require("./tools/load/bolt/node_modules/@slack/bolt/package.json").version'), node $(node --version)"
         # node itself, not npm, so that the pid whose CPU is read is node's.
         (cd "$BOLT_DIR" && export PORT=$BOLT_PORT HOST=127.0.0.1 NODE_ENV=production &&
-            exec $PIN_SERVICE node app.js) >"$WORKDIR/bolt.log" 2>&1 &
+            exec $PIN_SERVICE node $BOLT_NODE_FLAGS app.js) >"$WORKDIR/bolt.log" 2>&1 &
         BOLT_PID=$!
         PIDS+=("$BOLT_PID")
         if ! wait_port "$BOLT_PORT" 3000; then
@@ -421,18 +432,20 @@ if [ "$BOLT_REFERENCE" = 1 ]; then
         fi
     fi
     if [ -z "$BOLT_SKIP" ]; then
-        LINE[bolt:fixed]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
-            "reference: Bolt for JS, valid sends at $RATE req/s, open loop" --label bolt_fixed --rate "$RATE" \
-            --connections "$CONNECTIONS" --kind send)
+        # Each kind closed loop first: V8 compiles the path while it runs
+        # hot, so the fixed-rate phase after it measures a warm node.
         LINE[bolt:saturation_send]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
             "reference: Bolt for JS, valid sends, closed loop, $CONNECTIONS connections" \
             --label bolt_saturation_send --connections "$CONNECTIONS" --kind send)
-        LINE[bolt:fixed_help]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
-            "reference: Bolt for JS, help commands at $RATE req/s, open loop" --label bolt_fixed_help \
-            --rate "$RATE" --connections "$CONNECTIONS" --kind help)
+        LINE[bolt:fixed]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, valid sends at $RATE req/s, open loop" --label bolt_fixed --rate "$RATE" \
+            --connections "$CONNECTIONS" --kind send)
         LINE[bolt:saturation_help]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
             "reference: Bolt for JS, help commands, closed loop, $CONNECTIONS connections" \
             --label bolt_saturation_help --connections "$CONNECTIONS" --kind help)
+        LINE[bolt:fixed_help]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, help commands at $RATE req/s, open loop" --label bolt_fixed_help \
+            --rate "$RATE" --connections "$CONNECTIONS" --kind help)
         BOLT_THREADS=$(awk '/Threads/ {print $2}' "/proc/$BOLT_PID/status")
         kill -TERM "$BOLT_PID" 2>/dev/null || true
         BOLT_EXIT=0
@@ -445,7 +458,7 @@ if [ "$BOLT_REFERENCE" = 1 ]; then
 fi
 
 PHASES="fixed saturation_send saturation_help socket_fixed socket_saturation_send socket_saturation_help"
-BOLT_KEYS="bolt:fixed bolt:saturation_send bolt:fixed_help bolt:saturation_help"
+BOLT_KEYS="bolt:saturation_send bolt:fixed bolt:saturation_help bolt:fixed_help"
 transport() { case $1 in socket_*) echo "Socket Mode" ;; *) echo HTTP ;; esac; }
 # "a / b" for a figure of each configuration run, in CONFIGS order.
 per_config() {
@@ -520,7 +533,7 @@ diff_field() {
     echo "- pinning: $PINNING"
     echo "- service: release build, GREEN_API_MAX_RPS=$MAX_RPS, SLACK_ACK_BUDGET_MS default (2500), LOG_FORMAT=text, RUST_LOG=warn"
     [ -z "${LINE[bolt:saturation_send]:-}" ] ||
-        echo "- Bolt for JS reference: tools/load/bolt/app.js, $BOLT_VERSION, NODE_ENV=production, default HTTPReceiver, pinned as the service, GREEN-API one instance (the GREEN_API_* variables)"
+        echo "- Bolt for JS reference: tools/load/bolt/app.js, $BOLT_VERSION, \`node ${BOLT_NODE_FLAGS:+$BOLT_NODE_FLAGS }app.js\`, NODE_ENV=production, default HTTPReceiver, pinned as the service, GREEN-API one instance (the GREEN_API_* variables)"
     echo "- load: over HTTP $CONNECTIONS keep-alive connections; over Socket Mode one WebSocket with $WINDOW envelopes in flight at saturation; the same signed slash-command forms (every field Slack sends; Cyrillic names, quotes, tel/mailto links), as envelope payloads over Socket Mode; ${WARMUP} s warm-up then ${DURATION} s measured per phase"
     echo
     echo "| configuration | transport | phase | commands/s | p50 | p99 | p99.9 | max | CPU/command (stat) | CPU/command (sched) | server CPU use | errors | generator CPU/command |"
@@ -573,9 +586,9 @@ diff_field() {
     done
     if [ -n "${LINE[bolt:saturation_send]:-}" ]; then
         for cfg in $CONFIGS; do
-            echo "- $(config_name "$cfg"), HTTP, CPU per command at saturation, service vs Bolt for JS (throughput per core = Bolt's µs ÷ the service's): sends $(ratio cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (sched); help $(ratio cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (sched)"
+            echo "- $(config_name "$cfg"), HTTP, CPU per command at saturation, service vs Bolt for JS, and Bolt's ÷ the service's (the service's throughput per core, in Bolts): sends $(ratio cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (sched); help $(ratio cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (sched)"
         done
-        echo "- Bolt for JS (reference): errors by phase ($(for k in $BOLT_KEYS; do printf '%s ' "${k#bolt:}"; done | sed 's/ $//; s/ / \/ /g')): $(for k in $BOLT_KEYS; do printf '%s ' "$(field "${LINE[$k]:-}" errors)"; done | sed 's/ $//; s/ / \/ /g'); upstream calls / commands answered (each send phase): $(field "${LINE[bolt:fixed]:-}" upstream_calls) / $(field "${LINE[bolt:fixed]:-}" answered), $(field "${LINE[bolt:saturation_send]}" upstream_calls) / $(field "${LINE[bolt:saturation_send]}" answered); peak RSS $(field "${LINE[bolt:saturation_help]:-}" vmhwm_kib) KiB ($(mib "$(field "${LINE[bolt:saturation_help]:-}" vmhwm_kib)") MiB); threads $BOLT_THREADS; exit status after SIGTERM $BOLT_EXIT; log lines $BOLT_LOG_LINES"
+        echo "- Bolt for JS (reference): errors by phase ($(for k in $BOLT_KEYS; do printf '%s ' "${k#bolt:}"; done | sed 's/ $//; s/ / \/ /g')): $(for k in $BOLT_KEYS; do printf '%s ' "$(field "${LINE[$k]:-}" errors)"; done | sed 's/ $//; s/ / \/ /g'); upstream calls / commands answered (each send phase): $(field "${LINE[bolt:saturation_send]}" upstream_calls) / $(field "${LINE[bolt:saturation_send]}" answered), $(field "${LINE[bolt:fixed]:-}" upstream_calls) / $(field "${LINE[bolt:fixed]:-}" answered); peak RSS $(field "${LINE[bolt:fixed_help]:-}" vmhwm_kib) KiB ($(mib "$(field "${LINE[bolt:fixed_help]:-}" vmhwm_kib)") MiB); threads $BOLT_THREADS; exit status after SIGTERM $BOLT_EXIT; log lines $BOLT_LOG_LINES"
     fi
     if [[ " $CONFIGS " == *" one "* && " $CONFIGS " == *" several "* ]]; then
         for phase in saturation_send saturation_help socket_saturation_send socket_saturation_help; do
