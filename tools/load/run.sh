@@ -37,22 +37,34 @@
 #      (VmHWM), and errors (non-200s or acks that are not the expected
 #      reply, broken connections, unanswered envelopes, upstream calls that
 #      differ from commands answered).
-# Then, once, nginx answering a static JSON as the floor (NGINX_REFERENCE=1).
-# On a machine with two or more cores the service runs alone on CPU 0 and the
-# load generator and the mock share CPU 1.
+# Then, once, two references on the service's core, under the same load:
+# nginx answering a static JSON as the floor (NGINX_REFERENCE=1), and a Bolt
+# for JS app doing the same job (BOLT_REFERENCE=1; tools/load/bolt/app.js,
+# run with `node app.js` (`node --single-threaded app.js` under SCHED_FIFO:
+# see BOLT_NODE_FLAGS below), NODE_ENV=production, its packages installed with
+# `npm ci` on first use; skipped, saying so, without node and npm): Bolt's
+# default HTTPReceiver checks the signature, the listener calls sendContact
+# on the mock with Node's fetch and acks in_channel, or acks the usage for
+# `help`; sends and help, closed loop then at RATE, with the same forms and
+# secret. The report gives, per configuration, the service's CPU per send at
+# saturation against Bolt's, and Bolt's µs ÷ the service's: how many times
+# Bolt's throughput per core the service's is.
+# On a machine with two or more cores the service (and each reference) runs
+# alone on CPU 0 and the load generator and the mock share CPU 1.
 #
 # Tunables (environment): RATE (500), DURATION (15 s per phase), WARMUP (2 s),
 # CONNECTIONS (32), WINDOW (Socket Mode envelopes in flight, CONNECTIONS),
 # STARTUP_RUNS (20), CONFIGS ("one several"), SOCKET_MODE (1), PORT (18080),
-# MOCK_PORT (18081), SLACK_PORT (PORT+3; nginx takes PORT+2), MAX_RPS
-# (1000000), REALTIME (1), NGINX_REFERENCE (1), SKIP_BUILD (0), RESULTS (a
-# file for a copy of the report), CONFIG (a name for the run's
-# configuration, in the report), SERVICE_ENV_FILE (KEY=value lines exported
-# to the service after the defaults of every configuration, to measure a
-# variant: the mock answers any instance id and token, so every instance's
-# calls reach it).
-# Not part of CI; with the defaults it needs about five minutes after the
-# build (14 phases of 17 s).
+# MOCK_PORT (18081), SLACK_PORT (PORT+3; nginx takes PORT+2), BOLT_PORT
+# (PORT+4), MAX_RPS (1000000), REALTIME (1), NGINX_REFERENCE (1),
+# BOLT_REFERENCE (1), BOLT_NODE_FLAGS (--single-threaded under SCHED_FIFO),
+# SKIP_BUILD (0), RESULTS (a file for a copy of the report), CONFIG (a name
+# for the run's configuration, in the report), SERVICE_ENV_FILE (KEY=value
+# lines exported to the service after the defaults of every configuration,
+# to measure a variant: the mock answers any instance id and token, so
+# every instance's calls reach it).
+# Not part of CI; with the defaults it needs about six minutes after the
+# build (18 phases of 17 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -66,6 +78,9 @@ STARTUP_RUNS=${STARTUP_RUNS:-20}
 PORT=${PORT:-18080}
 MOCK_PORT=${MOCK_PORT:-18081}
 SLACK_PORT=${SLACK_PORT:-$((PORT + 3))}
+BOLT_REFERENCE=${BOLT_REFERENCE:-1}
+BOLT_PORT=${BOLT_PORT:-$((PORT + 4))}
+[ "$BOLT_REFERENCE" = 1 ] || BOLT_PORT=""
 CONFIGS=${CONFIGS:-one several}
 SOCKET_MODE=${SOCKET_MODE:-1}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -112,6 +127,15 @@ else
     PINNING="one CPU: service, load generator and mock share it (figures are pessimistic)"
 fi
 if [ -n "$RT" ]; then PINNING="$PINNING; SCHED_FIFO priority 50 (chrt -f 50)"; else PINNING="$PINNING; normal scheduling"; fi
+# Node under SCHED_FIFO on one core: V8's background threads (concurrent
+# compilation, concurrent GC) run at the main thread's real-time priority on
+# its core, and a thread spinning for another is never preempted, so node
+# burns the real-time budget (95% of the core at 500 help/s, 1,900 µs each,
+# against 450-550 µs without real time; the same with only the main thread
+# real-time, or with only the GC single-threaded). --single-threaded keeps
+# V8's work on the main thread; its CPU per command at saturation is that of
+# node without real time, within noise. BOLT_NODE_FLAGS overrides.
+BOLT_NODE_FLAGS=${BOLT_NODE_FLAGS-$([ -z "$RT" ] || echo --single-threaded)}
 
 SECRET=bench-signing-secret-8f742231b10e8888
 # The app-level token only has to look like one: the generator plays Slack.
@@ -226,15 +250,15 @@ trap cleanup EXIT
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() {
-    for _ in $(seq 1 500); do
+    for _ in $(seq 1 "${2:-500}"); do
         port_open "$1" && return 0
         sleep 0.01
     done
     say "nothing listens on port $1"
     return 1
 }
-for p in "$PORT" "$MOCK_PORT" "$SLACK_PORT"; do
-    if port_open "$p"; then say "port $p is in use; set PORT/MOCK_PORT/SLACK_PORT"; exit 1; fi
+for p in "$PORT" "$MOCK_PORT" "$SLACK_PORT" ${BOLT_PORT:+"$BOLT_PORT"}; do
+    if port_open "$p"; then say "port $p is in use; set PORT/MOCK_PORT/SLACK_PORT/BOLT_PORT"; exit 1; fi
 done
 
 $PIN_LOAD "$MOCK" --port "$MOCK_PORT" >/dev/null &
@@ -375,7 +399,66 @@ NGINX
     fi
 fi
 
+# The reference issue 13 compares with: a Bolt for JS app doing the same job
+# (tools/load/bolt/app.js: Bolt's default HTTPReceiver checks the signature,
+# the listener calls sendContact on the mock with Node's fetch, then acks),
+# on the same core, under the same load, with the same forms and secret, and
+# the one-instance GREEN_API_* variables. BOLT_REFERENCE=0 skips it.
+if [ "$BOLT_REFERENCE" = 1 ]; then
+    BOLT_DIR=$ROOT/tools/load/bolt
+    BOLT_SKIP=""
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        BOLT_SKIP="node and npm are not installed"
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            BOLT_SKIP="$BOLT_SKIP (apt-get install nodejs npm, Node 18 or later)"
+        fi
+    elif [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
+        BOLT_SKIP="node $(node --version) is older than 18, which @slack/bolt 4 needs"
+    elif [ ! -d "$BOLT_DIR/node_modules" ]; then
+        say "== installing the Bolt reference's packages (npm ci in tools/load/bolt)"
+        (cd "$BOLT_DIR" && npm ci --no-audit --no-fund >&2) || BOLT_SKIP="npm ci failed in tools/load/bolt"
+    fi
+    if [ -z "$BOLT_SKIP" ]; then
+        BOLT_VERSION="@slack/bolt $(node -p 'require("./tools/load/bolt/node_modules/@slack/bolt/package.json").version'), node $(node --version)"
+        # node itself, not npm, so that the pid whose CPU is read is node's.
+        (cd "$BOLT_DIR" && export PORT=$BOLT_PORT HOST=127.0.0.1 NODE_ENV=production &&
+            exec $PIN_SERVICE node $BOLT_NODE_FLAGS app.js) >"$WORKDIR/bolt.log" 2>&1 &
+        BOLT_PID=$!
+        PIDS+=("$BOLT_PID")
+        if ! wait_port "$BOLT_PORT" 3000; then
+            BOLT_SKIP="the Bolt reference did not start (its log: $(tail -n 3 "$WORKDIR/bolt.log" | tr '\n' ' '))"
+        elif [ "$(cat "/proc/$BOLT_PID/comm")" != node ]; then
+            BOLT_SKIP="pid $BOLT_PID is $(cat "/proc/$BOLT_PID/comm"), not node, so its CPU would not be node's"
+        fi
+    fi
+    if [ -z "$BOLT_SKIP" ]; then
+        # Each kind closed loop first: V8 compiles the path while it runs
+        # hot, so the fixed-rate phase after it measures a warm node.
+        LINE[bolt:saturation_send]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, valid sends, closed loop, $CONNECTIONS connections" \
+            --label bolt_saturation_send --connections "$CONNECTIONS" --kind send)
+        LINE[bolt:fixed]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, valid sends at $RATE req/s, open loop" --label bolt_fixed --rate "$RATE" \
+            --connections "$CONNECTIONS" --kind send)
+        LINE[bolt:saturation_help]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, help commands, closed loop, $CONNECTIONS connections" \
+            --label bolt_saturation_help --connections "$CONNECTIONS" --kind help)
+        LINE[bolt:fixed_help]=$(TARGET_PORT=$BOLT_PORT TARGET_PID=$BOLT_PID run_phase \
+            "reference: Bolt for JS, help commands at $RATE req/s, open loop" --label bolt_fixed_help \
+            --rate "$RATE" --connections "$CONNECTIONS" --kind help)
+        BOLT_THREADS=$(awk '/Threads/ {print $2}' "/proc/$BOLT_PID/status")
+        kill -TERM "$BOLT_PID" 2>/dev/null || true
+        BOLT_EXIT=0
+        wait "$BOLT_PID" || BOLT_EXIT=$?
+        BOLT_LOG_LINES=$(wc -l <"$WORKDIR/bolt.log")
+    else
+        [ -z "${BOLT_PID:-}" ] || kill "$BOLT_PID" 2>/dev/null || true
+        say "$BOLT_SKIP: skipping the Bolt for JS reference phases"
+    fi
+fi
+
 PHASES="fixed saturation_send saturation_help socket_fixed socket_saturation_send socket_saturation_help"
+BOLT_KEYS="bolt:saturation_send bolt:fixed bolt:saturation_help bolt:fixed_help"
 transport() { case $1 in socket_*) echo "Socket Mode" ;; *) echo HTTP ;; esac; }
 # "a / b" for a figure of each configuration run, in CONFIGS order.
 per_config() {
@@ -428,6 +511,13 @@ threads() {
     echo "HTTP ${THREADS[$1:http]}${socket:+, Socket Mode $(field "$socket" threads)}"
 }
 logs() { echo "HTTP ${LOG_LINES[$1:http]}${LOG_LINES[$1:socket]:+, Socket Mode ${LOG_LINES[$1:socket]}}"; }
+# "a µs vs b µs: b/a×" of one field of two lines: the service's (a) and a
+# reference's (b) CPU per command, and how many times the reference's it is.
+ratio() {
+    [ -n "$2" ] && [ -n "$3" ] || { echo "—"; return; }
+    awk -v a="$(field "$2" "$1")" -v b="$(field "$3" "$1")" \
+        'BEGIN {if (a > 0) printf "%.1f µs vs %.1f µs: %.1f×", a, b, b / a; else printf "%.1f µs vs %.1f µs", a, b}'
+}
 # b − a of one field of two lines, signed, one decimal.
 diff_field() {
     [ -n "$2" ] && [ -n "$3" ] || { echo "—"; return; }
@@ -442,15 +532,22 @@ diff_field() {
     echo "- configuration: $CONFIG${SERVICE_ENV_FILE:+ (SERVICE_ENV_FILE=$SERVICE_ENV_FILE)}; measured: $(for c in $CONFIGS; do printf '%s; ' "$(config_name "$c")"; done)Socket Mode $([ "$SOCKET_MODE" = 1 ] && echo "on (SLACK_APP_TOKEN, no signing secret)" || echo off)"
     echo "- pinning: $PINNING"
     echo "- service: release build, GREEN_API_MAX_RPS=$MAX_RPS, SLACK_ACK_BUDGET_MS default (2500), LOG_FORMAT=text, RUST_LOG=warn"
+    [ -z "${LINE[bolt:saturation_send]:-}" ] ||
+        echo "- Bolt for JS reference: tools/load/bolt/app.js, $BOLT_VERSION, \`node ${BOLT_NODE_FLAGS:+$BOLT_NODE_FLAGS }app.js\`, NODE_ENV=production, default HTTPReceiver, pinned as the service, GREEN-API one instance (the GREEN_API_* variables)"
     echo "- load: over HTTP $CONNECTIONS keep-alive connections; over Socket Mode one WebSocket with $WINDOW envelopes in flight at saturation; the same signed slash-command forms (every field Slack sends; Cyrillic names, quotes, tel/mailto links), as envelope payloads over Socket Mode; ${WARMUP} s warm-up then ${DURATION} s measured per phase"
     echo
     echo "| configuration | transport | phase | commands/s | p50 | p99 | p99.9 | max | CPU/command (stat) | CPU/command (sched) | server CPU use | errors | generator CPU/command |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for key in $(for c in $CONFIGS; do for p in $PHASES; do echo "$c:$p"; done; done) nginx:fixed nginx:saturation; do
+    for key in $(for c in $CONFIGS; do for p in $PHASES; do echo "$c:$p"; done; done) nginx:fixed nginx:saturation \
+        $BOLT_KEYS; do
         line=${LINE[$key]:-}
         [ -n "$line" ] || continue
         cfg=${key%%:*}
-        case $cfg in nginx) cname="nginx (reference)" ;; *) cname=$(config_name "$cfg") ;; esac
+        case $cfg in
+            nginx) cname="nginx (reference)" ;;
+            bolt) cname="Bolt for JS (reference)" ;;
+            *) cname=$(config_name "$cfg") ;;
+        esac
         printf '| %s | %s | %s | %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs | %s | %s | %s µs |\n' \
             "$cname" "$(transport "$(field "$line" label)")" "$(field "$line" label)" "$(field "$line" rps)" \
             "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" p999_us)" "$(field "$line" max_us)" \
@@ -487,6 +584,12 @@ diff_field() {
             echo "- $(config_name "$cfg"), Socket Mode − HTTP, CPU per command at saturation: sends $(diff_field cpu_us_per_req "${LINE[$cfg:saturation_send]}" "${LINE[$cfg:socket_saturation_send]}"), help $(diff_field cpu_us_per_req "${LINE[$cfg:saturation_help]}" "${LINE[$cfg:socket_saturation_help]}")"
         fi
     done
+    if [ -n "${LINE[bolt:saturation_send]:-}" ]; then
+        for cfg in $CONFIGS; do
+            echo "- $(config_name "$cfg"), HTTP, CPU per command at saturation, service vs Bolt for JS, and Bolt's ÷ the service's (the service's throughput per core, in Bolts): sends $(ratio cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_send]:-}" "${LINE[bolt:saturation_send]}") (sched); help $(ratio cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (stat), $(ratio sched_cpu_us_per_req "${LINE[$cfg:saturation_help]:-}" "${LINE[bolt:saturation_help]:-}") (sched)"
+        done
+        echo "- Bolt for JS (reference): errors by phase ($(for k in $BOLT_KEYS; do printf '%s ' "${k#bolt:}"; done | sed 's/ $//; s/ / \/ /g')): $(for k in $BOLT_KEYS; do printf '%s ' "$(field "${LINE[$k]:-}" errors)"; done | sed 's/ $//; s/ / \/ /g'); upstream calls / commands answered (each send phase): $(field "${LINE[bolt:saturation_send]}" upstream_calls) / $(field "${LINE[bolt:saturation_send]}" answered), $(field "${LINE[bolt:fixed]:-}" upstream_calls) / $(field "${LINE[bolt:fixed]:-}" answered); peak RSS $(field "${LINE[bolt:fixed_help]:-}" vmhwm_kib) KiB ($(mib "$(field "${LINE[bolt:fixed_help]:-}" vmhwm_kib)") MiB); threads $BOLT_THREADS; exit status after SIGTERM $BOLT_EXIT; log lines $BOLT_LOG_LINES"
+    fi
     if [[ " $CONFIGS " == *" one "* && " $CONFIGS " == *" several "* ]]; then
         for phase in saturation_send saturation_help socket_saturation_send socket_saturation_help; do
             [ -n "${LINE[one:$phase]:-}" ] || continue
@@ -501,7 +604,7 @@ diff_field() {
         printf '%s %s\n' "$cfg" "${STARTUP[$cfg]}"
         for p in $PHASES; do [ -z "${LINE[$cfg:$p]:-}" ] || printf '%s %s\n' "$cfg" "${LINE[$cfg:$p]}"; done
     done
-    for key in nginx:fixed nginx:saturation; do [ -z "${LINE[$key]:-}" ] || printf '%s\n' "${LINE[$key]}"; done
+    for key in nginx:fixed nginx:saturation $BOLT_KEYS; do [ -z "${LINE[$key]:-}" ] || printf '%s\n' "${LINE[$key]}"; done
     echo '```'
 } >"$WORKDIR/report.md"
 
