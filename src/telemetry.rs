@@ -7,7 +7,8 @@
 
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -20,13 +21,15 @@ pub enum LogFormat {
 pub const DEFAULT_FILTER: &str = "info";
 
 /// A filter from `directives` in `RUST_LOG` syntax (`info`,
-/// `slack_sendcontact=debug,warn`).
-pub fn filter(directives: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
-    EnvFilter::try_new(directives)
+/// `slack_sendcontact=debug,warn`): levels by target. `Targets` rather than
+/// `EnvFilter`, whose span and field directives nobody here uses but whose
+/// regex engine was a twentieth of the binary, resident in every replica.
+pub fn filter(directives: &str) -> Result<Targets, tracing_subscriber::filter::ParseError> {
+    directives.parse()
 }
 
 /// A subscriber writing to `sink`, so tests can capture what is logged.
-pub fn subscriber<W>(format: LogFormat, filter: EnvFilter, sink: W) -> Box<dyn Subscriber + Send + Sync>
+pub fn subscriber<W>(format: LogFormat, filter: Targets, sink: W) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -55,7 +58,7 @@ where
 pub fn init(format: LogFormat, directives: &str) {
     // The configuration has already refused directives that do not parse;
     // the fallback only keeps a logger if that ever changes.
-    let filter = filter(directives).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = filter(directives).unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
     // Only fails if a subscriber is already set, in which case that one stays.
     let _ = tracing::subscriber::set_global_default(subscriber(format, filter, std::io::stderr));
 }
