@@ -5,10 +5,12 @@
 //! Anything the channel reads is masked: the phone number (`+7 987
 //! ***-**-10`) and a personal WhatsApp chat id, which is a phone number too.
 
+use std::borrow::Cow;
+
 use crate::command::SendContact;
 use crate::domain::Card as ContactCard;
 use crate::green_api::{GreenApiError, IdMessage};
-use crate::i18n::card::CardText;
+use crate::i18n::card::{CardContext, CardLabel};
 use crate::i18n::outcome::OutcomeText;
 use crate::i18n::routing::MaxText;
 use crate::i18n::{Language, Localized};
@@ -56,43 +58,40 @@ impl Sent<'_> {
 pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visibility) -> Reply {
     let masked = visibility == ResponseType::InChannel;
     let chat = sent.chat(masked);
-    let label = |t: CardText<'_>| t.localize(language);
-    let (phone, mut fields) = match &sent.send.card {
+    let (user, id) = (escape(sent.user_id), escape(id.as_str()));
+    let chat_shown = escape(&chat);
+    let (text, mut fields) = match &sent.send.card {
         ContactCard::Phone(contact) => {
             let phone = if masked { contact.phone.masked() } else { contact.phone.to_string() };
-            let mut name = contact.first_name.as_str().to_owned();
-            if let Some(last) = &contact.last_name {
-                name.push(' ');
-                name.push_str(last.as_str());
-            }
-            let mut fields = vec![(label(CardText::NameLabel), name)];
+            let name = sent.name();
+            let text =
+                OutcomeText::Sent { user: &user, name: &escape(&name), phone: &phone, chat: &chat_shown, id: &id }
+                    .localize(language);
+            let shown_name = match &contact.last_name {
+                None => Cow::Borrowed(contact.first_name.as_str()),
+                Some(last) => Cow::Owned([contact.first_name.as_str(), last.as_str()].join(" ")),
+            };
+            let mut fields = Vec::with_capacity(4);
+            fields.push((CardLabel::Name.text(language), shown_name));
             if let Some(company) = &contact.company {
-                fields.push((label(CardText::CompanyLabel), company.as_str().to_owned()));
+                fields.push((CardLabel::Company.text(language), Cow::Borrowed(company.as_str())));
             }
-            fields.push((label(CardText::PhoneLabel), phone.clone()));
-            (phone, fields)
+            fields.push((CardLabel::Phone.text(language), Cow::Owned(phone)));
+            (text, fields)
         }
         ContactCard::Max(contact) => {
             let shown = if masked { contact.chat_id().for_log().to_string() } else { contact.chat_id().to_string() };
-            (shown.clone(), vec![(label(CardText::ContactLabel), shown)])
+            let text =
+                OutcomeText::SentMax { user: &user, contact: &shown, chat: &chat_shown, id: &id }.localize(language);
+            let mut fields = Vec::with_capacity(2);
+            fields.push((CardLabel::MaxContact.text(language), Cow::Owned(shown)));
+            (text, fields)
         }
     };
-    let (user, chat_shown, id_shown) = (escape(sent.user_id), escape(&chat), escape(id.as_str()));
-    let name = sent.name();
-    let name = escape(&name);
-    let text = match &sent.send.card {
-        ContactCard::Phone(_) => {
-            OutcomeText::Sent { user: &user, name: &name, phone: &phone, chat: &chat_shown, id: &id_shown }
-        }
-        ContactCard::Max(_) => OutcomeText::SentMax { user: &user, contact: &phone, chat: &chat_shown, id: &id_shown },
-    }
-    .localize(language);
-    fields.push((label(CardText::ChatLabel), chat));
-    let card = Card {
-        header: label(CardText::Header),
-        fields,
-        context: CardText::Context { user: &escape(sent.user_id), id: &escape(id.as_str()) }.localize(language),
-    };
+    let context = CardContext { user: &user, id: &id }.localize(language);
+    drop(chat_shown);
+    fields.push((CardLabel::Chat.text(language), Cow::Owned(chat)));
+    let card = Card { header: CardLabel::Header.text(language), fields, context };
     let reply = match visibility {
         ResponseType::InChannel => Reply::in_channel_markup(text),
         ResponseType::Ephemeral => Reply::ephemeral_markup(text),

@@ -1,4 +1,4 @@
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// The chat a contact card goes to, in one of the forms GREEN-API accepts:
 /// a Telegram/MAX chat id (`10000000`, groups `-10000000000000`), or a
@@ -73,7 +73,12 @@ impl fmt::Display for ChatIdForLog<'_> {
                 // Parsing left only ASCII digits here, so byte slicing is safe.
                 let shown = (number.len() / 4).min(2);
                 let masked = number.len() - 2 * shown;
-                write!(f, "{}{}{}@c.us", &number[..shown], "*".repeat(masked), &number[shown + masked..])
+                f.write_str(&number[..shown])?;
+                for _ in 0..masked {
+                    f.write_char('*')?;
+                }
+                f.write_str(&number[shown + masked..])?;
+                f.write_str("@c.us")
             }
             None => f.write_str(self.0),
         }

@@ -115,7 +115,9 @@ pub struct Contact {
 impl Contact {
     /// "Ivan Ivanov (Acme)": how the card is named in replies.
     pub fn display_name(&self) -> String {
-        let mut name = self.first_name.as_str().to_owned();
+        let parts = [Some(&self.first_name), self.last_name.as_ref(), self.company.as_ref()];
+        let mut name = String::with_capacity(parts.iter().flatten().map(|p| p.as_str().len() + 3).sum());
+        name.push_str(self.first_name.as_str());
         if let Some(last) = &self.last_name {
             name.push(' ');
             name.push_str(last.as_str());

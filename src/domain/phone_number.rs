@@ -75,25 +75,44 @@ impl PhoneNumber {
     /// itself; five digits stay hidden (fewer only in the shortest numbers),
     /// grouped the way Russian numbers are written.
     pub fn masked(self) -> String {
-        let digits = self.0.to_string();
+        // At most 20 digits in a u64: formatted on the stack, then laid out
+        // into one string sized for the result (a card builds this per send).
+        let mut buf = [0u8; 20];
+        let mut at = buf.len();
+        let mut rest = self.0;
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = &buf[at..];
         let n = digits.len();
         // Parsing guarantees at least MIN_DIGITS (7) ASCII digits.
         let hidden = 5.min(n - 3);
         let shown = n - hidden - 2;
-        let masked = format!("{}{}{}", &digits[..shown], "*".repeat(hidden), &digits[n - 2..]);
-        let (rest, tail) = masked.split_at(n - 7);
-        let mut out = String::from("+");
-        if rest.len() > 3 {
-            out.push_str(&rest[..rest.len() - 3]);
-            out.push(' ');
-            out.push_str(&rest[rest.len() - 3..]);
-        } else {
-            out.push_str(rest);
+        let digit = |i: usize| if i < shown || i >= n - 2 { char::from(digits[i]) } else { '*' };
+        // `+`, the digits, up to two spaces and two hyphens.
+        let mut out = String::with_capacity(n + 5);
+        out.push('+');
+        let rest = n - 7;
+        for i in 0..rest {
+            if rest > 3 && i == rest - 3 {
+                out.push(' ');
+            }
+            out.push(digit(i));
         }
-        if !rest.is_empty() {
+        if rest > 0 {
             out.push(' ');
         }
-        out.push_str(&format!("{}-{}-{}", &tail[..3], &tail[3..5], &tail[5..]));
+        for i in rest..n {
+            if i == rest + 3 || i == rest + 5 {
+                out.push('-');
+            }
+            out.push(digit(i));
+        }
         out
     }
 }
@@ -171,6 +190,38 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(PhoneNumber::parse(input).unwrap().masked(), expected, "{input}");
+        }
+    }
+
+    /// The layout as first written, with `format!`: the model the
+    /// allocation-free `masked` must agree with.
+    fn masked_by_format(number: u64) -> String {
+        let digits = number.to_string();
+        let n = digits.len();
+        let hidden = 5.min(n - 3);
+        let shown = n - hidden - 2;
+        let masked = format!("{}{}{}", &digits[..shown], "*".repeat(hidden), &digits[n - 2..]);
+        let (rest, tail) = masked.split_at(n - 7);
+        let mut out = String::from("+");
+        if rest.len() > 3 {
+            out.push_str(&rest[..rest.len() - 3]);
+            out.push(' ');
+            out.push_str(&rest[rest.len() - 3..]);
+        } else {
+            out.push_str(rest);
+        }
+        if !rest.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("{}-{}-{}", &tail[..3], &tail[3..5], &tail[5..]));
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn masking_agrees_with_the_format_model(number in 1_000_000u64..=999_999_999_999_999) {
+            let phone = PhoneNumber::parse(&number.to_string()).unwrap();
+            prop_assert_eq!(phone.masked(), masked_by_format(number));
         }
     }
 

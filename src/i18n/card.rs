@@ -2,69 +2,85 @@
 
 use super::{Language, Localized};
 
+/// The card's fixed words: its header and the labels of its fields. Fixed,
+/// so a card borrows them instead of allocating each one per send.
 #[derive(Debug, Clone, Copy)]
-pub enum CardText<'a> {
+pub enum CardLabel {
     Header,
-    NameLabel,
-    CompanyLabel,
-    PhoneLabel,
-    ChatLabel,
+    Name,
+    Company,
+    Phone,
+    Chat,
     /// A MAX card's contact: their chat id (or phone) in MAX.
-    ContactLabel,
-    /// The context line, as Slack markup: `user` is a Slack user id, `id`
-    /// GREEN-API's message id.
-    Context {
-        user: &'a str,
-        id: &'a str,
-    },
+    MaxContact,
 }
 
-impl Localized for CardText<'_> {
-    fn localize(&self, language: Language) -> String {
+impl CardLabel {
+    pub fn text(self, language: Language) -> &'static str {
         use Language::{En, Ru};
-        match (*self, language) {
-            (CardText::Header, En) => "Contact card sent".to_owned(),
-            (CardText::Header, Ru) => "Карточка контакта отправлена".to_owned(),
-            (CardText::NameLabel, En) => "Name".to_owned(),
-            (CardText::NameLabel, Ru) => "Имя".to_owned(),
-            (CardText::CompanyLabel, En) => "Company".to_owned(),
-            (CardText::CompanyLabel, Ru) => "Компания".to_owned(),
-            (CardText::PhoneLabel, En) => "Phone".to_owned(),
-            (CardText::PhoneLabel, Ru) => "Телефон".to_owned(),
-            (CardText::ChatLabel, En) => "Chat".to_owned(),
-            (CardText::ChatLabel, Ru) => "Чат".to_owned(),
-            (CardText::ContactLabel, En) => "MAX contact".to_owned(),
-            (CardText::ContactLabel, Ru) => "Контакт в MAX".to_owned(),
-            (CardText::Context { user, id }, En) => format!("Sent by <@{user}> · GREEN-API message id: `{id}`"),
-            (CardText::Context { user, id }, Ru) => {
-                format!("Отправитель: <@{user}> · идентификатор сообщения в GREEN-API: `{id}`")
-            }
+        match (self, language) {
+            (CardLabel::Header, En) => "Contact card sent",
+            (CardLabel::Header, Ru) => "Карточка контакта отправлена",
+            (CardLabel::Name, En) => "Name",
+            (CardLabel::Name, Ru) => "Имя",
+            (CardLabel::Company, En) => "Company",
+            (CardLabel::Company, Ru) => "Компания",
+            (CardLabel::Phone, En) => "Phone",
+            (CardLabel::Phone, Ru) => "Телефон",
+            (CardLabel::Chat, En) => "Chat",
+            (CardLabel::Chat, Ru) => "Чат",
+            (CardLabel::MaxContact, En) => "MAX contact",
+            (CardLabel::MaxContact, Ru) => "Контакт в MAX",
+        }
+    }
+}
+
+impl Localized for CardLabel {
+    fn localize(&self, language: Language) -> String {
+        self.text(language).to_owned()
+    }
+}
+
+/// The card's context line, as Slack markup: `user` is a Slack user id, `id`
+/// GREEN-API's message id, both already escaped.
+#[derive(Debug, Clone, Copy)]
+pub struct CardContext<'a> {
+    pub user: &'a str,
+    pub id: &'a str,
+}
+
+impl Localized for CardContext<'_> {
+    fn localize(&self, language: Language) -> String {
+        let CardContext { user, id } = *self;
+        match language {
+            Language::En => format!("Sent by <@{user}> · GREEN-API message id: `{id}`"),
+            Language::Ru => format!("Отправитель: <@{user}> · идентификатор сообщения в GREEN-API: `{id}`"),
         }
     }
 }
 
 #[cfg(test)]
 pub(super) fn samples() -> Vec<Box<dyn Localized>> {
-    let all = vec![
-        CardText::Header,
-        CardText::NameLabel,
-        CardText::CompanyLabel,
-        CardText::PhoneLabel,
-        CardText::ChatLabel,
-        CardText::ContactLabel,
-        CardText::Context { user: "U1", id: "BAE5" },
+    let labels = [
+        CardLabel::Header,
+        CardLabel::Name,
+        CardLabel::Company,
+        CardLabel::Phone,
+        CardLabel::Chat,
+        CardLabel::MaxContact,
     ];
-    // A new variant must be added to the list above.
-    for text in &all {
-        match text {
-            CardText::Header
-            | CardText::NameLabel
-            | CardText::CompanyLabel
-            | CardText::PhoneLabel
-            | CardText::ChatLabel
-            | CardText::ContactLabel
-            | CardText::Context { .. } => {}
+    // A new label must be added to the list above.
+    for label in labels {
+        match label {
+            CardLabel::Header
+            | CardLabel::Name
+            | CardLabel::Company
+            | CardLabel::Phone
+            | CardLabel::Chat
+            | CardLabel::MaxContact => {}
         }
     }
-    all.into_iter().map(|t| Box::new(t) as Box<dyn Localized>).collect()
+    let mut all: Vec<Box<dyn Localized>> = labels.into_iter().map(|l| Box::new(l) as Box<dyn Localized>).collect();
+    all.push(Box::new(CardContext { user: "U1", id: "BAE5" }));
+    all
 }

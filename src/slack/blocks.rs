@@ -4,6 +4,8 @@
 //! produces. Slack refuses a whole message or view over one broken limit
 //! (`invalid_blocks`), so the limits are checked, not hoped for.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -83,31 +85,39 @@ pub struct SelectOption {
 }
 
 /// A contact card, its texts already in the reader's language. Values are
-/// plain text; [`Card::blocks`] escapes them.
+/// plain text; [`Card::blocks`] escapes them. Borrowed where it can be: the
+/// header and labels are the catalogue's fixed words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Card {
+pub struct Card<'a> {
     /// A short plain-text title.
-    pub header: String,
+    pub header: &'a str,
     /// `(label, value)` pairs shown side by side: name, company, phone, chat.
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(&'a str, Cow<'a, str>)>,
     /// Slack markup: who sent it and GREEN-API's message id.
     pub context: String,
 }
 
-impl Card {
-    pub fn blocks(&self) -> Vec<Block> {
+impl Card<'_> {
+    pub fn blocks(self) -> Vec<Block> {
         let fields = self
             .fields
             .iter()
             .take(MAX_SECTION_FIELDS)
             .map(|(label, value)| {
-                Text::markup(truncate_owned(format!("*{}*\n{}", escape(label), escape(value)), MAX_FIELD_CHARS))
+                let (label, value) = (escape(label), escape(value));
+                // Sized once: `format!` would grow it two or three times.
+                let mut text = String::with_capacity(label.len() + value.len() + 3);
+                text.push('*');
+                text.push_str(&label);
+                text.push_str("*\n");
+                text.push_str(&value);
+                Text::markup(truncate_owned(text, MAX_FIELD_CHARS))
             })
             .collect();
         vec![
-            Block::Header { text: Text::plain(truncate(&self.header, MAX_HEADER_CHARS)) },
+            Block::Header { text: Text::plain(truncate(self.header, MAX_HEADER_CHARS)) },
             Block::Section { text: None, fields },
-            Block::Context { elements: vec![Text::markup(truncate(&self.context, MAX_TEXT_CHARS))] },
+            Block::Context { elements: vec![Text::markup(truncate_owned(self.context, MAX_TEXT_CHARS))] },
         ]
     }
 }
@@ -353,10 +363,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn card() -> Card {
+    fn card() -> Card<'static> {
         Card {
-            header: "Contact card sent".into(),
-            fields: vec![("Name".into(), "Ivan <Ivanov> & Co".into()), ("Phone".into(), "+7 987 ***-**-10".into())],
+            header: "Contact card sent",
+            fields: vec![("Name", "Ivan <Ivanov> & Co".into()), ("Phone", "+7 987 ***-**-10".into())],
             context: "Sent by <@U1> · GREEN-API message id: `BAE5`".into(),
         }
     }
@@ -383,9 +393,10 @@ mod tests {
     #[test]
     fn a_card_stays_within_the_limits_whatever_its_values() {
         let long = "ж".repeat(5000);
+        let labels: Vec<String> = (0..12).map(|i| format!("label {i} {long}")).collect();
         let card = Card {
-            header: long.clone(),
-            fields: (0..12).map(|i| (format!("label {i}"), long.clone())).collect(),
+            header: &long,
+            fields: labels.iter().map(|label| (label.as_str(), Cow::Borrowed(long.as_str()))).collect(),
             context: long.clone(),
         };
         let blocks = serde_json::to_value(card.blocks()).unwrap();
