@@ -46,7 +46,8 @@ struct Char {
 /// empty word, so a user can skip an optional argument.
 pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
     let chars = unescape(text);
-    let mut words = Vec::new();
+    // A send is five words at most; more is a usage error anyway.
+    let mut words = Vec::with_capacity(5);
     let mut i = 0;
     while i < chars.len() {
         let ch = chars[i];
