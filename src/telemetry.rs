@@ -6,8 +6,8 @@
 //! through it, and GREEN-API puts the token in the URL path.
 
 use tracing::Subscriber;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
