@@ -17,7 +17,9 @@ fn markdown_files() -> Vec<PathBuf> {
         let Ok(entries) = fs::read_dir(dir) else { return };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            // Packages the load benchmark installs (tools/load/bolt) are not
+            // our documentation.
+            if path.is_dir() && !path.ends_with("node_modules") {
                 walk(&path, found);
             } else if path.extension().is_some_and(|e| e == "md") {
                 found.push(path);
