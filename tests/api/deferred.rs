@@ -205,3 +205,43 @@ async fn the_ack_budget_counts_from_the_request_s_arrival_not_from_when_its_body
     let posts = app.wait_for_response_url_posts(1).await;
     assert!(posts[0]["text"].as_str().unwrap().contains("66"), "{}", posts[0]);
 }
+
+#[tokio::test]
+async fn a_command_whose_connection_slack_resets_is_sent_once_and_its_outcome_posted_to_response_url() {
+    // The budget is far off: only the reset ends the request's wait, while
+    // GREEN-API is still answering.
+    let app = spawn_app_with(|c| c.ack_budget = Duration::from_secs(60)).await;
+    send_contact()
+        .respond_with(id_message("1769676078001").set_delay(Duration::from_millis(500)))
+        .expect(1)
+        .mount(&app.green_api)
+        .await;
+    response_url_ok().expect(1).mount(&app.slack).await;
+
+    let body = app.form("10000000 79876543210 Ivan");
+    let timestamp = now();
+    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
+    let request = format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nX-Slack-Request-Timestamp: {timestamp}\r\nX-Slack-Signature: {signature}\r\n\r\n{body}",
+        body.len()
+    );
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Once the call is under way, the connection goes down hard (RST), so
+    // the request that started the call is dropped with it.
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while app.green_api.received_requests().await.unwrap_or_default().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("GREEN-API was called");
+    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)).unwrap();
+    drop(stream);
+
+    let posts = app.wait_for_response_url_posts(1).await;
+    assert_eq!(posts[0]["response_type"], "in_channel");
+    assert!(posts[0]["text"].as_str().unwrap().contains("1769676078001"), "{}", posts[0]);
+}
