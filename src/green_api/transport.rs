@@ -25,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
@@ -42,6 +42,9 @@ use crate::http_client;
 pub(super) struct Endpoint {
     uri: Uri,
     url: reqwest::Url,
+    /// The `Host` header, written once: hyper's client would format it
+    /// from the URI for every request.
+    host: HeaderValue,
 }
 
 impl Endpoint {
@@ -49,7 +52,22 @@ impl Endpoint {
     pub(super) fn parse(text: String) -> Option<Self> {
         let url = reqwest::Url::parse(&text).ok()?;
         let uri = Uri::try_from(text).ok()?;
-        Some(Self { uri, url })
+        let host = host_header(&uri)?;
+        Some(Self { uri, url, host })
+    }
+}
+
+/// `Host` as hyper's client writes it: the host, and the port unless it is
+/// the scheme's default.
+fn host_header(uri: &Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    match uri.port_u16() {
+        Some(port) if port != default_port => HeaderValue::from_str(&format!("{host}:{port}")).ok(),
+        _ => HeaderValue::from_str(host).ok(),
     }
 }
 
@@ -152,6 +170,7 @@ impl Transport {
                 *request.uri_mut() = endpoint.uri.clone();
                 let headers = request.headers_mut();
                 // What reqwest sent: its default Accept and our user agent.
+                headers.insert(HOST, endpoint.host.clone());
                 headers.insert(USER_AGENT, HeaderValue::from_static(http_client::USER_AGENT));
                 headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
                 if body.is_some() {
@@ -344,5 +363,20 @@ mod tests {
         drop(b);
         transport().here();
         assert_eq!(pools_here(), before + 2, "the dropped transport's pool made room for the new one");
+    }
+
+    #[test]
+    fn the_host_header_is_written_as_hyper_would_write_it() {
+        for (url, host) in [
+            ("https://api.green-api.com/waInstance1/sendContact/t", "api.green-api.com"),
+            ("https://1101.api.greenapi.com:443/x", "1101.api.greenapi.com"),
+            ("https://api.green-api.com:8443/x", "api.green-api.com:8443"),
+            ("http://127.0.0.1:18081/x", "127.0.0.1:18081"),
+            ("http://127.0.0.1:80/x", "127.0.0.1"),
+            ("http://[::1]:8080/x", "[::1]:8080"),
+        ] {
+            let endpoint = Endpoint::parse(url.to_owned()).unwrap();
+            assert_eq!(endpoint.host, host, "{url}");
+        }
     }
 }

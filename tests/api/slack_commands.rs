@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use slack_sendcontact::config::ServeConfig;
 use slack_sendcontact::slack::signature::{SigningSecret, sign};
-use wiremock::matchers::body_json;
+use wiremock::matchers::{body_json, header};
 
 use crate::helpers::*;
 
@@ -190,6 +190,7 @@ async fn a_valid_command_sends_one_contact_and_answers_in_channel_with_the_id() 
             "chatId": "10000000",
             "contact": {"phoneContact": 79876543210u64, "firstName": "Иван", "lastName": "Иванов", "company": "ООО Ромашка"}
         })))
+        .and(header("host", app.green_api.address().to_string()))
         .respond_with(id_message("1769676078000"))
         .expect(1)
         .mount(&app.green_api)
