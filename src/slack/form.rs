@@ -128,7 +128,9 @@ impl Field {
 /// pass for `+`, grew its output a byte at a time.
 fn decode(raw: &[u8]) -> Cow<'_, str> {
     let Some(mut at) = memchr::memchr2(b'%', b'+', raw) else {
-        return String::from_utf8_lossy(raw);
+        // `from_utf8` checks ASCII a word at a time; the lossy walk, a byte
+        // at a time, only for text that needs replacing.
+        return std::str::from_utf8(raw).map_or_else(|_| String::from_utf8_lossy(raw), Cow::Borrowed);
     };
     // Decoding only shrinks: the input's length is enough.
     let mut out = Vec::with_capacity(raw.len());
