@@ -62,7 +62,7 @@ pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
                 quote: ch.c,
                 context: chars[i + 1..].iter().take(12).map(|c| c.c).collect(),
             })?;
-            words.push(chars[i + 1..end].iter().map(|c| c.c).collect());
+            words.push(word(&chars[i + 1..end]));
             i = end + 1;
             continue;
         }
@@ -70,9 +70,16 @@ pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
         while i < chars.len() && !(chars[i].raw && chars[i].c.is_whitespace()) {
             i += 1;
         }
-        words.push(chars[start..i].iter().map(|c| c.c).collect());
+        words.push(word(&chars[start..i]));
     }
     Ok(words)
+}
+
+/// The characters as a string, allocated once at its final size.
+fn word(chars: &[Char]) -> String {
+    let mut word = String::with_capacity(chars.iter().map(|c| c.c.len_utf8()).sum());
+    word.extend(chars.iter().map(|c| c.c));
+    word
 }
 
 fn closers_for(c: char) -> Option<&'static [char]> {
