@@ -84,7 +84,8 @@ pub struct Timing {
     pub drain_timeout: Duration,
     /// How long a repeated envelope waits for the first one's answer.
     pub repeat_wait: Duration,
-    /// How many deliveries are remembered to recognise repeats.
+    /// How many deliveries are remembered to recognise repeats (their
+    /// answers only for the last 256: `dedup::RECENT_ANSWERS`).
     pub remembered_deliveries: usize,
 }
 
