@@ -12,6 +12,24 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
+/// The head of a signed POST of `body` to /slack/commands, with `extra`
+/// header lines, for tests that write the request on the wire themselves.
+fn signed_head(body: &str, extra: &str) -> String {
+    let timestamp = now();
+    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
+    format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nX-Slack-Request-Timestamp: {timestamp}\r\nX-Slack-Signature: {signature}\r\n\
+         {extra}\r\n",
+        body.len()
+    )
+}
+
+async fn connect(app: &TestApp) -> TcpStream {
+    let port = app.address.rsplit(':').next().unwrap();
+    TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap()
+}
+
 fn short_budget(c: &mut ServeConfig) {
     c.ack_budget = Duration::from_millis(100);
 }
@@ -183,17 +201,8 @@ async fn the_ack_budget_counts_from_the_request_s_arrival_not_from_when_its_body
     response_url_ok().expect(1).mount(&app.slack).await;
 
     let body = app.form("10000000 79876543210 Ivan");
-    let timestamp = now();
-    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
-    let head = format!(
-        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nX-Slack-Request-Timestamp: {timestamp}\r\nX-Slack-Signature: {signature}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    let port = app.address.rsplit(':').next().unwrap();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut stream = connect(&app).await;
+    stream.write_all(signed_head(&body, "Connection: close\r\n").as_bytes()).await.unwrap();
     stream.write_all(&body.as_bytes()[..10]).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     stream.write_all(&body.as_bytes()[10..]).await.unwrap();
@@ -219,16 +228,8 @@ async fn a_command_whose_connection_slack_resets_is_sent_once_and_its_outcome_po
     response_url_ok().expect(1).mount(&app.slack).await;
 
     let body = app.form("10000000 79876543210 Ivan");
-    let timestamp = now();
-    let signature = sign(&SigningSecret::new(SIGNING_SECRET.into()), timestamp, body.as_bytes());
-    let request = format!(
-        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nX-Slack-Request-Timestamp: {timestamp}\r\nX-Slack-Signature: {signature}\r\n\r\n{body}",
-        body.len()
-    );
-    let port = app.address.rsplit(':').next().unwrap();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut stream = connect(&app).await;
+    stream.write_all(format!("{}{body}", signed_head(&body, "")).as_bytes()).await.unwrap();
     // Once the call is under way, the connection goes down hard (RST), so
     // the request that started the call is dropped with it.
     tokio::time::timeout(Duration::from_secs(15), async {
