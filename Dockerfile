@@ -31,11 +31,16 @@ ENV CARGO_TERM_COLOR=never \
 #    benches, tests, examples) have no source, so placeholders are created for all of
 #    them; then the crate's own artifacts and fingerprints are removed, so that the
 #    real sources copied next are always recompiled (never the placeholder binary).
+#    tools/build-release.sh is the one build of the binary, shared with the load
+#    benchmark (tools/load/run.sh), so that what is measured is what ships: glibc
+#    linked in statically, for the reasons given in the script.
 COPY tools/docker-dummy-targets.sh /usr/local/bin/docker-dummy-targets
+COPY tools/build-release.sh /usr/local/bin/build-release
 COPY Cargo.toml Cargo.lock ./
 RUN sh /usr/local/bin/docker-dummy-targets Cargo.toml \
-    && cargo build --release --locked \
-    && cargo clean --release --package slack-sendcontact \
+    && sh /usr/local/bin/build-release >/dev/null \
+    && cargo clean --release --target "$(rustc -vV | sed -n 's/^host: //p')" \
+       --package slack-sendcontact \
     && rm -rf src
 
 # 2. The crate itself. The placeholders of non-src targets (benches, tests) stay, since
@@ -46,13 +51,12 @@ ARG REVISION
 ENV GIT_REVISION=${REVISION}
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
-    && cargo build --release --locked \
-    && cp target/release/slack-sendcontact /slack-sendcontact \
+    && cp "$(sh /usr/local/bin/build-release)" /slack-sendcontact \
     && /slack-sendcontact --version | grep -q slack-sendcontact
 
 # ---------------------------------------------------------------------------- runtime
-# distroless cc: glibc, libgcc, CA certificates, /etc/passwd with nonroot (65532);
-# no shell and no package manager.
+# distroless cc: CA certificates, /etc/passwd with nonroot (65532), no shell and no
+# package manager. Its glibc and libgcc are not used: the binary is static-pie.
 FROM ${RUNTIME_IMAGE}
 ARG VERSION
 ARG REVISION

@@ -98,12 +98,12 @@ fi
 # unify dev-dependency features into the measured binary. SKIP_BUILD=1 reuses
 # what is there.
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    say "== building: the service (release profile), then the load tools (loadgen profile)"
-    cargo build --release --locked --bin slack-sendcontact
+    say "== building: the service as the image ships it (tools/build-release.sh), then the load tools (loadgen profile)"
+    sh tools/build-release.sh >/dev/null
     cargo build --profile loadgen --locked --example loadgen --example mock_green_api
 fi
 # SERVICE_BIN measures another build (interleaved A/B runs of two commits).
-SERVICE=${SERVICE_BIN:-$TARGET_DIR/release/slack-sendcontact}
+SERVICE=${SERVICE_BIN:-$(sh tools/build-release.sh --path)}
 LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
 MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
 

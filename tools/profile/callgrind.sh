@@ -31,10 +31,10 @@ say() { printf '%s\n' "$*" >&2; }
 
 command -v valgrind >/dev/null || { say "valgrind is needed (apt-get install valgrind)"; exit 1; }
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    cargo build --profile profiling --locked --bin slack-sendcontact
+    PROFILE=profiling sh tools/build-release.sh >/dev/null
     cargo build --profile loadgen --locked --example loadgen --example mock_green_api
 fi
-SERVICE=$TARGET_DIR/profiling/slack-sendcontact
+SERVICE=$(PROFILE=profiling sh tools/build-release.sh --path)
 LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
 MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
 

@@ -11,8 +11,8 @@
 # nothing was lost or duplicated.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked --quiet --bin slack-sendcontact
+service=$(sh tools/build-release.sh --quiet)
 cargo build --locked --quiet --example mock_green_api
 target_dir="${CARGO_TARGET_DIR:-target}"
-exec python3 tools/soak/soak.py --binary "$target_dir/release/slack-sendcontact" \
+exec python3 tools/soak/soak.py --binary "$service" \
     --mock-green-api "$target_dir/debug/examples/mock_green_api" "$@"
