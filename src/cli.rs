@@ -115,17 +115,13 @@ fn admin_setup() -> Result<Admin, ExitCode> {
     telemetry::init(config.log_format, &config.log_filter);
     let names: Vec<&str> = config.instances.instances.iter().map(|i| i.name.as_str()).collect();
     let metrics = Metrics::new(&names);
-    let clients = config
-        .instances
-        .instances
-        .iter()
-        .enumerate()
-        .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            eprintln!("slack-sendcontact: {e}");
-            ExitCode::FAILURE
-        })?;
+    let clients = GreenApiClient::for_instances(
+        config.instances.instances.iter().enumerate().map(|(i, instance)| (&instance.green_api, metrics.instance(i))),
+    )
+    .map_err(|e| {
+        eprintln!("slack-sendcontact: {e}");
+        ExitCode::FAILURE
+    })?;
     let registry = Registry::new(&config.instances);
     Ok(Admin { config, clients, registry })
 }

@@ -121,13 +121,11 @@ impl Application {
         let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
         let metrics = Arc::new(Metrics::new(&names));
         let registry = Arc::new(Registry::new(&config.instances));
-        // One client each: its own connection pool, rate limiter and timeout,
-        // and its URLs built once, here.
-        let clients = instances
-            .iter()
-            .enumerate()
-            .map(|(i, instance)| GreenApiClient::new(&instance.green_api, metrics.instance(i)).map(Arc::new))
-            .collect::<Result<Vec<_>, _>>()?;
+        // One client each: its own rate limiter and timeout, and its URLs
+        // built once, here.
+        let clients = GreenApiClient::for_instances(
+            instances.iter().enumerate().map(|(i, instance)| (&instance.green_api, metrics.instance(i))),
+        )?;
         // USE_ENV_PROXY is one setting for the process, carried by each instance.
         let use_env_proxy = config.instances.instances.iter().any(|i| i.green_api.use_env_proxy);
         let poster = ResponseUrlPoster::new(

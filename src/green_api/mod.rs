@@ -29,7 +29,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::metrics::InstanceMetrics;
-use transport::{Answer, Endpoint, Transport};
+use transport::{Answer, Endpoint, Transport, Transports};
 
 /// GREEN-API's answers are a few dozen bytes; anything past this is not an
 /// answer we can use, and reading on would let a broken upstream eat memory.
@@ -40,7 +40,7 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 #[error("could not set up the GREEN-API client: {0}")]
 pub struct SetupError(String);
 
-/// One pooled HTTP client for one GREEN-API instance.
+/// The HTTP client of one GREEN-API instance.
 pub struct GreenApiClient {
     http: Transport,
     /// `{apiUrl}/waInstance{id}/`: the URL up to the method name, all of it
@@ -67,8 +67,20 @@ impl fmt::Debug for GreenApiClient {
 }
 
 impl GreenApiClient {
-    pub fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>) -> Result<Self, SetupError> {
-        let http = Transport::new(config)?;
+    /// One client per instance, in the order given. Each has its own rate
+    /// limiter, timeout and URLs; instances whose connections are made alike
+    /// share connection pools (see [`Transports`]).
+    pub fn for_instances<'a>(
+        instances: impl IntoIterator<Item = (&'a GreenApiSettings, Arc<InstanceMetrics>)>,
+    ) -> Result<Vec<Arc<Self>>, SetupError> {
+        let mut transports = Transports::default();
+        instances
+            .into_iter()
+            .map(|(config, metrics)| Self::new(config, metrics, transports.for_instance(config)?).map(Arc::new))
+            .collect()
+    }
+
+    fn new(config: &GreenApiSettings, metrics: Arc<InstanceMetrics>, http: Transport) -> Result<Self, SetupError> {
         let base = config.url.as_str().trim_end_matches('/');
         let instance_url = format!("{base}/waInstance{}/", config.id_instance);
         let endpoint = |method: &str| {

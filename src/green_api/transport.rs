@@ -2,7 +2,8 @@
 //! client. Everything above it (the send and its retries, the reads, the
 //! status table) is written once, against [`Transport::exchange`].
 //!
-//! Two clients, one of them per instance:
+//! Two clients, one of them for each set of instances that connect alike
+//! ([`Transports`]):
 //!
 //! - **Direct**: hyper-util's pooled client over hyper-rustls, with the
 //!   shared TLS configuration. A send is the whole job of this service, and
@@ -80,9 +81,11 @@ pub(super) struct Answer {
 }
 
 /// The HTTP client of one instance (see the module's comment for why two).
+/// A clone shares the connection pools.
 // One per instance for the life of the process, so its size does not matter,
 // and a Box would put one more pointer between every send and its client.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub(super) enum Transport {
     Direct(PerThread),
     Reqwest(reqwest::Client),
@@ -96,8 +99,9 @@ type DirectClient = Client<TimedConnector, Full<Bytes>>;
 /// and wait to be woken back, the very hand-over that keeping a send on the
 /// HTTP worker that received it avoids. Each actix worker, and the main
 /// runtime (start-up checks, Socket Mode), so keeps its own connections.
+#[derive(Clone)]
 pub(super) struct PerThread {
-    /// Unique to this instance's transport: which of a thread's pools is its.
+    /// Unique to this transport and its clones: which of a thread's pools is its.
     id: Arc<()>,
     builder: hyper_util::client::legacy::Builder,
     connector: TimedConnector,
@@ -135,9 +139,35 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(15);
 const TCP_KEEPALIVE_RETRIES: u32 = 3;
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The transports of one process's instances, so that instances whose
+/// connections are made alike (the same connect timeout and proxy setting;
+/// TLS is the same for all) share one: a pool is keyed by scheme and host
+/// within, so instances on one GREEN-API host (several instances of an
+/// account often are) reuse each other's idle connections instead of each
+/// keeping its own, and instances on other hosts still get their own.
+/// GREEN-API tells instances apart by the URL's path, never the connection.
+#[derive(Default)]
+pub(super) struct Transports(Vec<((Duration, bool), Transport)>);
+
+impl Transports {
+    pub(super) fn for_instance(&mut self, config: &GreenApiSettings) -> Result<Transport, SetupError> {
+        let key = (connect_timeout(config), config.use_env_proxy);
+        if let Some((_, shared)) = self.0.iter().find(|(k, _)| *k == key) {
+            return Ok(shared.clone());
+        }
+        let transport = Transport::new(config)?;
+        self.0.push((key, transport.clone()));
+        Ok(transport)
+    }
+}
+
+fn connect_timeout(config: &GreenApiSettings) -> Duration {
+    config.timeout.min(Duration::from_secs(5))
+}
+
 impl Transport {
-    pub(super) fn new(config: &GreenApiSettings) -> Result<Self, SetupError> {
-        let connect_timeout = config.timeout.min(Duration::from_secs(5));
+    fn new(config: &GreenApiSettings) -> Result<Self, SetupError> {
+        let connect_timeout = connect_timeout(config);
         match http_client::client_config() {
             Some(tls) if !config.use_env_proxy => Ok(Transport::Direct(direct_client(tls, connect_timeout))),
             _ => {

@@ -3,9 +3,13 @@
 //! refusal sends nothing, and a MAX instance gets MAX's body.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
@@ -463,4 +467,124 @@ async fn the_forms_chat_menu_suggests_matching_aliases_and_a_typed_chat_id_which
     assert_eq!(answer.text().await.unwrap(), "", "the form closes");
     let post = &app.wait_for_web_api_calls("chat.postMessage", 1).await[0];
     assert!(post.to_string().contains("form-typed"), "{post}");
+}
+
+/// A GREEN-API on a raw socket, to count connections (wiremock cannot): it
+/// keeps each one open and answers every request on it with an id. Returns
+/// its URL, the connections it accepted and the request lines, in order.
+async fn keep_alive_green_api() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (connections, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new(Vec::new())));
+    let (accepted, seen) = (Arc::clone(&connections), Arc::clone(&requests));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            accepted.fetch_add(1, Ordering::SeqCst);
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    // One request: its head, then Content-Length bytes of body.
+                    let request = loop {
+                        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                            let length = head
+                                .lines()
+                                .filter_map(|line| line.split_once(':'))
+                                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                                .map_or(0, |(_, value)| value.trim().parse::<usize>().unwrap());
+                            if pending.len() >= end + 4 + length {
+                                pending.drain(..end + 4 + length);
+                                break head;
+                            }
+                        }
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    };
+                    let line = request.lines().next().unwrap_or_default().to_owned();
+                    let body = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(line);
+                        format!(r#"{{"idMessage":"id-{}"}}"#, seen.len())
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections, requests)
+}
+
+#[tokio::test]
+async fn instances_on_one_host_share_its_connections_unless_they_connect_differently() {
+    let (url, connections, requests) = keep_alive_green_api().await;
+    // a and b connect alike; c has its own timeout, so its own connections.
+    let file = format!(
+        r#"[[instances]]
+name = "a"
+url = "{url}"
+id_instance = "1101000001"
+token_env = "TOKEN_TELEGRAM"
+kind = "whatsapp"
+
+[[instances]]
+name = "b"
+url = "{url}"
+id_instance = "1101000002"
+token_env = "TOKEN_WHATSAPP"
+kind = "whatsapp"
+
+[[instances]]
+name = "c"
+url = "{url}"
+id_instance = "1101000003"
+token_env = "TOKEN_MAX"
+kind = "whatsapp"
+timeout_ms = 4000
+
+[chats]
+one = {{ instance = "a", chat_id = "79001234561@c.us" }}
+two = {{ instance = "b", chat_id = "79001234562@c.us" }}
+three = {{ instance = "c", chat_id = "79001234563@c.us" }}
+"#
+    );
+    let path = std::env::temp_dir().join(format!("sendcontact-api-{}-shared-pool.toml", std::process::id()));
+    std::fs::write(&path, file).unwrap();
+    let _file = TempFile(path.clone());
+    let app = spawn_app_with_instances(
+        &path,
+        &[("TOKEN_TELEGRAM", TOKEN_TELEGRAM), ("TOKEN_WHATSAPP", TOKEN_WHATSAPP), ("TOKEN_MAX", TOKEN_MAX)],
+    )
+    .await;
+
+    // One after another, on the test client's one keep-alive connection, so
+    // on one HTTP worker and its pools.
+    for (alias, id) in [("one", "id-1"), ("two", "id-2"), ("three", "id-3"), ("one", "id-4")] {
+        let reply = reply(app.post_command(&format!("{alias} 79876543210 Иван")).await).await;
+        assert_eq!(reply["response_type"], "in_channel", "{alias}: {reply}");
+        assert!(text_of(&reply).contains(id), "{alias}: {reply}");
+    }
+
+    let lines = requests.lock().unwrap().clone();
+    let instances: Vec<&str> = lines.iter().map(|line| line.split('/').nth(1).unwrap_or_default()).collect();
+    assert_eq!(
+        instances,
+        ["waInstance1101000001", "waInstance1101000002", "waInstance1101000003", "waInstance1101000001"],
+        "each command went to its own instance, by its own URL"
+    );
+    assert!(lines.iter().all(|line| line.starts_with("POST ")), "{lines:?}");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        2,
+        "a and b share one connection; c, which connects with another timeout, opens its own"
+    );
 }
