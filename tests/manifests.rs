@@ -712,7 +712,13 @@ fn dockerfile_builds_without_a_registry_and_runs_as_non_root() {
     for arg in ["ARG RUST_IMAGE=rust:1.95-slim-bookworm", "ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot"] {
         assert!(lines.contains(&arg), "Dockerfile has `{arg}`");
     }
-    assert!(dockerfile.contains("cargo build --release --locked"));
+    // The binary is built by the script the load benchmark also uses, so
+    // what is measured is what ships: locked, static-pie on glibc.
+    assert!(dockerfile.contains("COPY tools/build-release.sh /usr/local/bin/build-release"));
+    assert!(dockerfile.contains(r#"cp "$(sh /usr/local/bin/build-release)" /slack-sendcontact"#));
+    let build = read("tools/build-release.sh");
+    assert!(build.contains("cargo build --profile \"$profile\" --locked"), "the release build is --locked");
+    assert!(build.contains("+crt-static"), "glibc is linked in");
     let user = lines.iter().rev().find_map(|l| l.strip_prefix("USER ")).expect("the runtime stage sets USER");
     assert!(!matches!(user.split(':').next(), Some("0" | "root")), "USER {user} is not root");
     assert!(lines.contains(&"EXPOSE 8080"));
