@@ -88,6 +88,14 @@ sales = {{ instance = "whatsapp", chat_id = "120363043968066561@g.us" }}
         whatsapp = whatsapp.uri(),
         max = max.uri(),
     );
+    let (app, file) = app_with_file(name, &file).await;
+    Team { app, telegram, whatsapp, max, _file: file }
+}
+
+/// The app with SENDCONTACT_CONFIG written from `file`, whose `token_env`
+/// names are TOKEN_TELEGRAM, TOKEN_WHATSAPP and TOKEN_MAX. The file lives as
+/// long as the returned guard.
+async fn app_with_file(name: &str, file: &str) -> (TestApp, TempFile) {
     let path = std::env::temp_dir().join(format!("sendcontact-api-{}-{name}.toml", std::process::id()));
     std::fs::write(&path, file).unwrap();
     let app = spawn_app_with_instances(
@@ -95,7 +103,7 @@ sales = {{ instance = "whatsapp", chat_id = "120363043968066561@g.us" }}
         &[("TOKEN_TELEGRAM", TOKEN_TELEGRAM), ("TOKEN_WHATSAPP", TOKEN_WHATSAPP), ("TOKEN_MAX", TOKEN_MAX)],
     )
     .await;
-    Team { app, telegram, whatsapp, max, _file: TempFile(path) }
+    (app, TempFile(path))
 }
 
 async fn team(name: &str) -> Team {
@@ -557,14 +565,7 @@ two = {{ instance = "b", chat_id = "79001234562@c.us" }}
 three = {{ instance = "c", chat_id = "79001234563@c.us" }}
 "#
     );
-    let path = std::env::temp_dir().join(format!("sendcontact-api-{}-shared-pool.toml", std::process::id()));
-    std::fs::write(&path, file).unwrap();
-    let _file = TempFile(path.clone());
-    let app = spawn_app_with_instances(
-        &path,
-        &[("TOKEN_TELEGRAM", TOKEN_TELEGRAM), ("TOKEN_WHATSAPP", TOKEN_WHATSAPP), ("TOKEN_MAX", TOKEN_MAX)],
-    )
-    .await;
+    let (app, _file) = app_with_file("shared-pool", &file).await;
 
     // One after another, on the test client's one keep-alive connection, so
     // on one HTTP worker and its pools.
