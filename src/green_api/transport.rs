@@ -142,8 +142,8 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The transports of one process's instances, so that instances whose
 /// connections are made alike (the same connect timeout and proxy setting;
 /// TLS is the same for all) share one: a pool is keyed by scheme and host
-/// within, so instances on one GREEN-API host (several instances of an
-/// account often are) reuse each other's idle connections instead of each
+/// within, so instances on one GREEN-API host (its apiUrl names a server,
+/// not an instance) reuse each other's idle connections instead of each
 /// keeping its own, and instances on other hosts still get their own.
 /// GREEN-API tells instances apart by the URL's path, never the connection.
 #[derive(Default)]
