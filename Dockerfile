@@ -25,33 +25,44 @@ FROM ${RUST_IMAGE} AS builder
 WORKDIR /src
 ENV CARGO_TERM_COLOR=never \
     CARGO_NET_RETRY=5
+# llvm-profdata, which merges the training run's counts (below).
+RUN rustup component add llvm-tools
 
-# 1. Dependencies, in their own layer: it is rebuilt only when Cargo.toml or
+# tools/build-release.sh is the one build of the binary, shared with the load
+# benchmark (tools/load/run.sh), so that what is measured is what ships: glibc
+# linked in statically, and optimised by a profile of the load benchmark's own
+# commands (an instrumented build answers them for a few seconds, then the
+# release build uses the counts), for the reasons given in the script.
+#
+# 1. Dependencies, in their own layer: it is rebuilt only when the manifests or
 #    Cargo.lock change. Cargo refuses a manifest whose declared targets (lib, bins,
 #    benches, tests, examples) have no source, so placeholders are created for all of
-#    them; then the crate's own artifacts and fingerprints are removed, so that the
-#    real sources copied next are always recompiled (never the placeholder binary).
-#    tools/build-release.sh is the one build of the binary, shared with the load
-#    benchmark (tools/load/run.sh), so that what is measured is what ships: glibc
-#    linked in statically, for the reasons given in the script.
-COPY tools/docker-dummy-targets.sh /usr/local/bin/docker-dummy-targets
-COPY tools/build-release.sh /usr/local/bin/build-release
+#    them; --prepare compiles the dependencies of the instrumented build and of the
+#    load tools that train it (the release build's own depend on the profile, so
+#    they cannot be cached); then the workspace's own artifacts are removed, so
+#    that the real sources copied next are always recompiled (never a placeholder).
 COPY Cargo.toml Cargo.lock ./
-RUN sh /usr/local/bin/docker-dummy-targets Cargo.toml \
-    && sh /usr/local/bin/build-release >/dev/null \
-    && cargo clean --release --target "$(rustc -vV | sed -n 's/^host: //p')" \
+COPY tools/Cargo.toml tools/docker-dummy-targets.sh tools/build-release.sh tools/
+RUN sh tools/docker-dummy-targets.sh Cargo.toml \
+    && sh tools/docker-dummy-targets.sh tools/Cargo.toml \
+    && sh tools/build-release.sh --prepare \
+    && cargo clean --profile pgo-train --target "$(rustc -vV | sed -n 's/^host: //p')" \
        --package slack-sendcontact \
-    && rm -rf src
+    && cargo clean --profile loadgen --package slack-sendcontact --package sendcontact-tools \
+    && rm -rf src tools/load tools/mock_green_api.rs
 
-# 2. The crate itself. The placeholders of non-src targets (benches, tests) stay, since
-#    `cargo build` only needs them to exist. GIT_REVISION is read at compile time
-#    (option_env!); declared only here, so a new revision does not rebuild the
-#    dependency layer.
+# 2. The crate itself, and the load tools for the training. The placeholders of
+#    non-src targets (benches, tests) stay, since `cargo build` only needs them to
+#    exist. GIT_REVISION is read at compile time (option_env!); declared only here,
+#    so a new revision does not rebuild the dependency layer.
 ARG REVISION
 ENV GIT_REVISION=${REVISION}
 COPY src ./src
-RUN touch src/main.rs src/lib.rs \
-    && cp "$(sh /usr/local/bin/build-release)" /slack-sendcontact \
+COPY tools/http1.rs tools/mock_green_api.rs tools/
+COPY tools/load/loadgen.rs tools/load/socket.rs tools/load/
+COPY tools/pgo ./tools/pgo
+RUN touch src/main.rs src/lib.rs tools/mock_green_api.rs tools/load/loadgen.rs \
+    && cp "$(sh tools/build-release.sh)" /slack-sendcontact \
     && /slack-sendcontact --version | grep -q slack-sendcontact
 
 # ---------------------------------------------------------------------------- runtime

@@ -713,12 +713,16 @@ fn dockerfile_builds_without_a_registry_and_runs_as_non_root() {
         assert!(lines.contains(&arg), "Dockerfile has `{arg}`");
     }
     // The binary is built by the script the load benchmark also uses, so
-    // what is measured is what ships: locked, static-pie on glibc.
-    assert!(dockerfile.contains("COPY tools/build-release.sh /usr/local/bin/build-release"));
-    assert!(dockerfile.contains(r#"cp "$(sh /usr/local/bin/build-release)" /slack-sendcontact"#));
+    // what is measured is what ships: locked, static-pie on glibc, and
+    // profile-guided, trained by the load tools in the builder.
+    assert!(dockerfile.contains("COPY tools/Cargo.toml tools/docker-dummy-targets.sh tools/build-release.sh tools/"));
+    assert!(dockerfile.contains(r#"cp "$(sh tools/build-release.sh)" /slack-sendcontact"#));
+    assert!(dockerfile.contains("COPY tools/pgo ./tools/pgo"), "the training script is in the builder");
+    assert!(dockerfile.contains("rustup component add llvm-tools"), "llvm-profdata is in the builder");
     let build = read("tools/build-release.sh");
     assert!(build.contains("cargo build --profile \"$profile\" --locked"), "the release build is --locked");
     assert!(build.contains("+crt-static"), "glibc is linked in");
+    assert!(build.contains("pgo=${PGO:-1}") && build.contains("-C profile-use="), "profile-guided by default");
     let user = lines.iter().rev().find_map(|l| l.strip_prefix("USER ")).expect("the runtime stage sets USER");
     assert!(!matches!(user.split(':').next(), Some("0" | "root")), "USER {user} is not root");
     assert!(lines.contains(&"EXPOSE 8080"));

@@ -5,12 +5,15 @@
 #
 # Cargo refuses to read a manifest whose declared targets ([lib], [[bin]], [[bench]],
 # [[test]], [[example]]) have no source file, even when it will not build them; this
-# script creates each missing one (explicit `path`, or Cargo's default path), plus
-# src/main.rs and src/lib.rs. Existing files are left alone.
+# script creates each missing one (explicit `path`, or Cargo's default path), relative
+# to the manifest's directory. Existing files are left alone. Targets that Cargo would
+# discover by themselves (a src/main.rs not named in the manifest) are not created:
+# both of the workspace's manifests name theirs.
 #
 # usage: docker-dummy-targets.sh [Cargo.toml]
 set -eu
-manifest=${1:-Cargo.toml}
+cd "$(dirname "${1:-Cargo.toml}")"
+manifest=$(basename "${1:-Cargo.toml}")
 
 awk '
 function unquote(v) {
@@ -51,7 +54,7 @@ function flush() {
     if (kind != "") { v = $0; sub(/^[ \t]*path/, "", v); path = unquote(v) }
     next
 }
-END { flush(); print "bin src/main.rs"; print "lib src/lib.rs" }
+END { flush() }
 ' "$manifest" | while read -r kind file; do
     [ -e "$file" ] && continue
     mkdir -p "$(dirname "$file")"

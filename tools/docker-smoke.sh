@@ -173,9 +173,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # The mock every tool shares (tools/mock_green_api.rs), built on the host; CI's
 # `cargo test` has already built it. MOCK_GREEN_API=path skips the build.
 if [ -z "${MOCK_GREEN_API:-}" ]; then
-    log "building the mock GREEN-API (cargo build --example mock_green_api)"
-    (cd "$REPO_DIR" && cargo build --locked --quiet --example mock_green_api) || fail "cannot build the mock GREEN-API"
-    MOCK_GREEN_API=${CARGO_TARGET_DIR:-$REPO_DIR/target}/debug/examples/mock_green_api
+    log "building the mock GREEN-API (cargo build -p sendcontact-tools --bin mock_green_api)"
+    (cd "$REPO_DIR" && cargo build --locked --quiet -p sendcontact-tools --bin mock_green_api) ||
+        fail "cannot build the mock GREEN-API"
+    MOCK_GREEN_API=${CARGO_TARGET_DIR:-$REPO_DIR/target}/debug/mock_green_api
 fi
 "$MOCK_GREEN_API" --port-file "$WORK/mock.port" \
     --id-instance "$ID_INSTANCE" --token "$API_TOKEN" >"$WORK/mock.log" 2>&1 &

@@ -94,18 +94,19 @@ if ! command -v taskset >/dev/null; then
     apt-get update -qq && apt-get install -y -qq util-linux >/dev/null
 fi
 
-# Two builds on purpose: building the example in the same cargo call would
-# unify dev-dependency features into the measured binary. SKIP_BUILD=1 reuses
-# what is there.
+# The service as the image ships it (profile-guided, trained by the load tools,
+# which it builds first), then the load tools again in case PGO=0 skipped
+# them: two cargo calls, so that the tools' features never reach the measured
+# binary. SKIP_BUILD=1 reuses what is there.
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    say "== building: the service as the image ships it (tools/build-release.sh), then the load tools (loadgen profile)"
+    say "== building: the service as the image ships it (tools/build-release.sh), and the load tools (loadgen profile)"
     sh tools/build-release.sh >/dev/null
-    cargo build --profile loadgen --locked --example loadgen --example mock_green_api
+    cargo build --profile loadgen --locked -p sendcontact-tools
 fi
 # SERVICE_BIN measures another build (interleaved A/B runs of two commits).
 SERVICE=${SERVICE_BIN:-$(sh tools/build-release.sh --path)}
-LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
-MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
+LOADGEN=$TARGET_DIR/loadgen/loadgen
+MOCK=$TARGET_DIR/loadgen/mock_green_api
 
 # Other work on the machine (a build, a fuzzer) would preempt the service and
 # the generator and show up as their latency; as root, both run at real-time

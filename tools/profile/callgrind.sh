@@ -32,11 +32,11 @@ say() { printf '%s\n' "$*" >&2; }
 command -v valgrind >/dev/null || { say "valgrind is needed (apt-get install valgrind)"; exit 1; }
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     PROFILE=profiling sh tools/build-release.sh >/dev/null
-    cargo build --profile loadgen --locked --example loadgen --example mock_green_api
+    cargo build --profile loadgen --locked -p sendcontact-tools
 fi
 SERVICE=$(PROFILE=profiling sh tools/build-release.sh --path)
-LOADGEN=$TARGET_DIR/loadgen/examples/loadgen
-MOCK=$TARGET_DIR/loadgen/examples/mock_green_api
+LOADGEN=$TARGET_DIR/loadgen/loadgen
+MOCK=$TARGET_DIR/loadgen/mock_green_api
 
 SECRET=bench-signing-secret-8f742231b10e8888
 WORKDIR=$(mktemp -d)

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 service=$(sh tools/build-release.sh --quiet)
-cargo build --locked --quiet --example mock_green_api
+cargo build --locked --quiet -p sendcontact-tools --bin mock_green_api
 target_dir="${CARGO_TARGET_DIR:-target}"
 exec python3 tools/soak/soak.py --binary "$service" \
-    --mock-green-api "$target_dir/debug/examples/mock_green_api" "$@"
+    --mock-green-api "$target_dir/debug/mock_green_api" "$@"
