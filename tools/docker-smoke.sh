@@ -170,8 +170,8 @@ docker image inspect -f '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q health
 
 # ---------------------------------------------------------------- mock GREEN-API and config
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# The mock every tool shares (tools/mock_green_api.rs), built on the host; CI's
-# `cargo test` has already built it. MOCK_GREEN_API=path skips the build.
+# The mock every tool shares (tools/mock_green_api.rs), built on the host (in
+# debug, a package of its own: tools/Cargo.toml). MOCK_GREEN_API=path skips the build.
 if [ -z "${MOCK_GREEN_API:-}" ]; then
     log "building the mock GREEN-API (cargo build -p sendcontact-tools --bin mock_green_api)"
     (cd "$REPO_DIR" && cargo build --locked --quiet -p sendcontact-tools --bin mock_green_api) ||

@@ -28,6 +28,15 @@ cleanup() {
 trap cleanup EXIT
 say() { printf 'pgo training: %s\n' "$*" >&2; }
 
+# Another run on the same ports (a build beside a benchmark, on the host's
+# network) would answer in our place.
+for p in "$port" "$slack_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        say "port $p is in use; set PGO_PORT"
+        exit 1
+    fi
+done
+
 "$mock" --port 0 --port-file "$work/mock.port" >/dev/null &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/mock.port" ] && break; sleep 0.05; done
@@ -72,7 +81,8 @@ TOML
 run_service() {
     (
         unset SENDCONTACT_CONFIG SLACK_APP_TOKEN SLACK_API_URL SLACK_BOT_TOKEN METRICS_PORT SLACK_ACK_BUDGET_MS \
-            GREEN_API_TIMEOUT_MS SLACK_ALLOWED_TEAM_IDS SLACK_ALLOWED_USER_IDS SLACK_ALLOWED_CHANNEL_IDS
+            GREEN_API_TIMEOUT_MS SLACK_ALLOWED_TEAM_IDS SLACK_ALLOWED_USER_IDS SLACK_ALLOWED_CHANNEL_IDS \
+            GREEN_API_URL GREEN_API_ID_INSTANCE GREEN_API_TOKEN_INSTANCE USE_ENV_PROXY
         export HOST=127.0.0.1 PORT=$port LOG_FORMAT=text RUST_LOG=warn GREEN_API_MAX_RPS=1000000 \
             SLACK_RESPONSE_URL_HOSTS=127.0.0.1 SLACK_SIGNING_SECRET=$secret
         if [ "$1" = several ]; then
@@ -93,6 +103,17 @@ run_service() {
     pids+=("$service_pid")
 }
 
+# A training that got errors would teach the optimiser the error paths:
+# refuse it, with what the generator saw.
+check_phase() {
+    cat "$work/phase.out" >&2
+    if ! grep -q ' errors=' "$work/phase.out" || grep -q ' errors=[1-9]' "$work/phase.out"; then
+        say "a phase had errors (above); the service's log:"
+        tail -n 20 "$work/service.log" >&2
+        exit 1
+    fi
+}
+
 # Exits through the drain, so that the counts are written.
 stop_service() {
     kill -TERM "$service_pid" 2>/dev/null || true
@@ -102,17 +123,18 @@ stop_service() {
 for cfg in one several; do
     say "$cfg instance(s), HTTP: sends and help, ${seconds} s each"
     run_service "$cfg" http
-    for _ in $(seq 200); do PORT=$port "$service" healthcheck >/dev/null 2>&1 && break; sleep 0.05; done
+    for _ in $(seq 200); do HOST=127.0.0.1 PORT=$port "$service" healthcheck >/dev/null 2>&1 && break; sleep 0.05; done
     for kind in send help; do
         "$loadgen" load --addr "127.0.0.1:$port" --mock "$mock_addr" --secret "$secret" --pid "$service_pid" \
-            --warmup 0.2 --duration "$seconds" --connections 8 --kind "$kind" --label "train_$kind" >&2
+            --warmup 0.2 --duration "$seconds" --connections 8 --kind "$kind" --label "train_$kind" >"$work/phase.out"
+        check_phase
     done
     stop_service
 
     say "$cfg instance(s), Socket Mode: sends and help, ${seconds} s each"
     rm -f "$work/service.pid"
     "$loadgen" socket --listen "127.0.0.1:$slack_port" --mock "$mock_addr" --pid-file "$work/service.pid" \
-        --warmup 0.2 --duration "$seconds" --window 8 --phases send,help --stop >&2 &
+        --warmup 0.2 --duration "$seconds" --window 8 --phases send,help --stop >"$work/phase.out" &
     loadgen_pid=$!
     pids+=("$loadgen_pid")
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$slack_port") 2>/dev/null && break; sleep 0.05; done
@@ -120,4 +142,5 @@ for cfg in one several; do
     echo "$service_pid" >"$work/service.pid.new" && mv "$work/service.pid.new" "$work/service.pid"
     wait "$loadgen_pid" || { say "the Socket Mode phases failed; the service's log:"; tail -n 20 "$work/service.log" >&2; exit 1; }
     wait "$service_pid" || { say "the service exited with $?"; exit 1; }
+    check_phase
 done
