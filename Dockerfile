@@ -59,7 +59,7 @@ ARG REVISION
 ENV GIT_REVISION=${REVISION}
 COPY src ./src
 COPY tools/http1.rs tools/mock_green_api.rs tools/
-COPY tools/load/loadgen.rs tools/load/socket.rs tools/load/
+COPY tools/load/loadgen.rs tools/load/socket.rs tools/load/instances.sh tools/load/
 COPY tools/pgo ./tools/pgo
 RUN touch src/main.rs src/lib.rs tools/mock_green_api.rs tools/load/loadgen.rs \
     && cp "$(sh tools/build-release.sh)" /slack-sendcontact \

@@ -87,7 +87,8 @@ if [ "$pgo" = 1 ]; then
     # What the counts were made from: the instrumented binary, the training
     # and its tools. Anything else (cargo may link back an older binary when
     # flags change back) means training again.
-    stamp=$(cat "$trained" tools/pgo/train.sh "$target_dir/loadgen/loadgen" "$target_dir/loadgen/mock_green_api" | cksum)
+    stamp=$(cat "$trained" tools/pgo/train.sh tools/load/instances.sh \
+        "$target_dir/loadgen/loadgen" "$target_dir/loadgen/mock_green_api" | cksum)
     if [ ! -f "$pgo_dir/merged.profdata" ] || [ "$(cat "$pgo_dir/stamp" 2>/dev/null)" != "$stamp" ]; then
         say "training (tools/pgo/train.sh)"
         rm -rf "$pgo_dir/raw" "$pgo_dir/stamp"

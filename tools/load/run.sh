@@ -166,49 +166,10 @@ for cfg in $CONFIGS; do
     case $cfg in one | several) ;; *) say "CONFIGS takes one and several, not $cfg"; exit 1 ;; esac
 done
 
-# The several-instance configuration: three instances of the mock (it answers
-# any id and token). The forms' commands name ten chats: the bare numbers
-# only telegram takes (rule: chat form); the WhatsApp ids both WhatsApp
-# instances take, so the channel decides (rule: channel), and the forms'
-# 1,000 channels are split between them. The aliases are looked up for
-# every command, as in a real file.
-{
-    cat <<TOML
-[[instances]]
-name = "telegram"
-url = "http://127.0.0.1:$MOCK_PORT"
-id_instance = "1101000001"
-token_env = "GREEN_API_TOKEN_TELEGRAM"
-kind = "telegram"
-
-[[instances]]
-name = "whatsapp"
-url = "http://127.0.0.1:$MOCK_PORT"
-id_instance = "7105000002"
-token_env = "GREEN_API_TOKEN_WHATSAPP"
-kind = "whatsapp"
-TOML
-    printf 'channels = ['
-    for j in $(seq 30000000 30000499); do printf '"C0%s",' "$j"; done
-    printf ']\n\n'
-    cat <<TOML
-[[instances]]
-name = "whatsapp2"
-url = "http://127.0.0.1:$MOCK_PORT"
-id_instance = "7105000003"
-token_env = "GREEN_API_TOKEN_WHATSAPP2"
-kind = "whatsapp"
-TOML
-    printf 'channels = ['
-    for j in $(seq 30000500 30000999); do printf '"C0%s",' "$j"; done
-    printf ']\n\n'
-    cat <<TOML
-[chats]
-sales = { instance = "whatsapp", chat_id = "120363043968066561@g.us" }
-support = { instance = "telegram", chat_id = "-10000000000000" }
-"продажи" = { instance = "whatsapp2", chat_id = "79876543210@c.us" }
-TOML
-} >"$WORKDIR/instances.toml"
+# The several-instance configuration: three instances of the mock, routed by
+# chat and by channel (tools/load/instances.sh, which the profile-guided
+# build's training uses too).
+sh tools/load/instances.sh "127.0.0.1:$MOCK_PORT" >"$WORKDIR/instances.toml"
 
 config_name() {
     case $1 in

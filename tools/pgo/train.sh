@@ -43,37 +43,8 @@ for _ in $(seq 100); do [ -s "$work/mock.port" ] && break; sleep 0.05; done
 [ -s "$work/mock.port" ] || { say "the mock GREEN-API did not start"; exit 1; }
 mock_addr=127.0.0.1:$(cat "$work/mock.port")
 
-# Three instances on the mock, which answers any id and token; the bare
-# numbers route to telegram by their form, the WhatsApp ids by channel.
-channels() { seq "$1" "$2" | sed 's/^/"C0/; s/$/",/' | tr -d '\n'; }
-cat >"$work/instances.toml" <<TOML
-[[instances]]
-name = "telegram"
-url = "http://$mock_addr"
-id_instance = "1101000001"
-token_env = "GREEN_API_TOKEN_TELEGRAM"
-kind = "telegram"
-
-[[instances]]
-name = "whatsapp"
-url = "http://$mock_addr"
-id_instance = "7105000002"
-token_env = "GREEN_API_TOKEN_WHATSAPP"
-kind = "whatsapp"
-channels = [$(channels 30000000 30000499)]
-
-[[instances]]
-name = "whatsapp2"
-url = "http://$mock_addr"
-id_instance = "7105000003"
-token_env = "GREEN_API_TOKEN_WHATSAPP2"
-kind = "whatsapp"
-channels = [$(channels 30000500 30000999)]
-
-[chats]
-sales = { instance = "whatsapp", chat_id = "120363043968066561@g.us" }
-"продажи" = { instance = "whatsapp2", chat_id = "79876543210@c.us" }
-TOML
+# The three instances the load benchmark measures (tools/load/instances.sh).
+sh "$(dirname "$0")/../load/instances.sh" "$mock_addr" >"$work/instances.toml"
 
 # The service's environment for a configuration ($1: one, several) and a
 # transport ($2: http, socket), as the load benchmark sets it; from an empty
