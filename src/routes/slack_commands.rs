@@ -1,6 +1,7 @@
 //! `POST /slack/commands`: read and verify the body, decode the form, and
 //! hand it to [`handler::slash_command`].
 
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::time::Instant;
 
@@ -27,7 +28,11 @@ async fn answer(req: HttpRequest, payload: web::Payload, state: &AppState) -> Re
         SlackRequestError::NotAForm
     })?;
     Ok(match handler::slash_command(state, form, received_at).await {
-        Some(reply) => HttpResponse::Ok().content_type("application/json").body(reply.to_json()),
+        // A static value: `content_type("application/json")` would copy
+        // the text into a new header value for every command.
+        Some(reply) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
+            .body(reply.to_json()),
         None => HttpResponse::Ok().finish(),
     })
 }

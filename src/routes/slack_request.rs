@@ -8,7 +8,7 @@
 //! Slack shows a user nothing of a 4xx/5xx but a generic error.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
+use actix_web::http::header::{CONTENT_LENGTH, HeaderMap, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::slack::form::is_ssl_check;
@@ -20,6 +20,11 @@ use crate::state::AppState;
 /// under 8 KiB; 16 KiB leaves room for long text without letting anyone make
 /// us buffer much.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Slack's signature headers, named once: a header looked up by a `&str`
+/// name that is not a standard one copies that name on every lookup.
+static TIMESTAMP: HeaderName = HeaderName::from_static("x-slack-request-timestamp");
+static SIGNATURE: HeaderName = HeaderName::from_static("x-slack-signature");
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlackRequestError {
@@ -141,15 +146,9 @@ async fn read_limited(mut payload: web::Payload, declared: Option<usize>) -> Res
 }
 
 fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), SlackRequestError> {
-    let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
+    let header = |name: &HeaderName| req.headers().get(name).map(|v| v.as_bytes());
     let now = state.clock.now_unix();
-    let result = signature::verify(
-        &state.signing_secret,
-        header("x-slack-request-timestamp"),
-        header("x-slack-signature"),
-        body,
-        now,
-    );
+    let result = signature::verify(&state.signing_secret, header(&TIMESTAMP), header(&SIGNATURE), body, now);
     if let Err(e) = &result {
         let peer = peer(req, state);
         match e {
@@ -175,7 +174,7 @@ fn verify_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<
     result?;
     // Only a verified signature is remembered, so nobody without the secret
     // can fill the memory or block a request that has yet to come.
-    if let Err(replayed) = state.replays.first_sighting(header("x-slack-signature").unwrap_or_default(), now) {
+    if let Err(replayed) = state.replays.first_sighting(header(&SIGNATURE).unwrap_or_default(), now) {
         tracing::warn!(
             reason = "replayed",
             age_secs = replayed.age_secs,

@@ -12,8 +12,13 @@ async fn healthz_and_readyz_answer_200_while_serving() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_not_served() {
     let app = spawn_app().await;
-    let response = app.client.get(format!("{}/slack/commands", app.address)).send().await.unwrap();
-    assert!(response.status().is_client_error(), "{}", response.status());
+    for route in ["/slack/commands", "/slack/interactions"] {
+        for method in [reqwest::Method::GET, reqwest::Method::PUT, reqwest::Method::DELETE] {
+            let response = app.client.request(method.clone(), format!("{}{route}", app.address)).send().await.unwrap();
+            assert_eq!(response.status(), 405, "{method} {route}");
+            assert_eq!(response.headers()["allow"], "POST", "{method} {route}");
+        }
+    }
     let response = app.client.get(format!("{}/nope", app.address)).send().await.unwrap();
     assert_eq!(response.status(), 404);
 }
