@@ -24,8 +24,10 @@ impl GreenApiClient {
     /// a doubling backoff, never sooner than 1 s); nothing GREEN-API may
     /// have accepted is ever retried.
     pub async fn send_contact(&self, chat_id: &ChatId, card: &Card) -> Result<IdMessage, GreenApiError> {
-        let started = Instant::now();
-        let deadline = started + self.timeout;
+        // One reading of the clock for the deadline and the first attempt,
+        // which follow each other with nothing between them to wait for.
+        let mut now = Instant::now();
+        let deadline = now + self.timeout;
         // Shared, not copied, by each attempt.
         let body = Bytes::from(match card {
             Card::Phone(contact) => send_contact_body(chat_id, contact),
@@ -34,7 +36,6 @@ impl GreenApiClient {
         let mut backoff = RETRY.backoff();
         let mut refused_by_green_api = false;
         loop {
-            let now = Instant::now();
             let slot = self.limiter.reserve(now, deadline).map_err(|_| {
                 // After a 429 the time ran out because GREEN-API said "too
                 // many requests"; "busy" would blame this process instead.
@@ -43,11 +44,13 @@ impl GreenApiClient {
             // Only sleep when there is a queue: tokio rounds a timer up to
             // the next millisecond, so sleeping until `now` would cost every
             // call up to 1 ms and an extra wake-up.
-            if slot > now {
+            let attempt_started = if slot > now {
                 let _queued = self.metrics.queued_for_rate_limit();
                 sleep_until(slot).await;
-            }
-            let attempt_started = Instant::now();
+                Instant::now()
+            } else {
+                now
+            };
             let outcome = timeout_at(deadline, self.exchange(&self.send_contact, Some(&body))).await;
             let status = match &outcome {
                 Ok(Ok(answer)) => Some(answer.status.as_u16()),
@@ -80,6 +83,7 @@ impl GreenApiClient {
                 "GREEN-API answered 429 Too Many Requests; retrying"
             );
             sleep_until(Instant::now() + wait).await;
+            now = Instant::now();
         }
     }
 

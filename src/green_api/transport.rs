@@ -31,7 +31,7 @@ use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
@@ -341,7 +341,7 @@ pub(super) struct TimedConnector {
 }
 
 impl tower_service::Service<Uri> for TimedConnector {
-    type Response = MaybeHttpsStream<TokioIo<TcpStream>>;
+    type Response = Unlabelled<MaybeHttpsStream<TokioIo<TcpStream>>>;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
@@ -354,10 +354,62 @@ impl tower_service::Service<Uri> for TimedConnector {
         let timeout = self.timeout;
         Box::pin(async move {
             match tokio::time::timeout(timeout, connecting).await {
-                Ok(connected) => connected,
+                Ok(connected) => connected.map(Unlabelled),
                 Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "operation timed out").into()),
             }
         })
+    }
+}
+
+/// A connection that does not label its responses. hyper-util's
+/// `HttpConnector` describes every connection with its addresses
+/// (`HttpInfo`), and the pooled client copies that into the extensions of
+/// every response it reads (a map and a box: three allocations a call),
+/// which nothing here reads. The rest of the description (a proxy, HTTP/2)
+/// is passed on.
+pub(super) struct Unlabelled<T>(T);
+
+impl<T: Connection> Connection for Unlabelled<T> {
+    fn connected(&self) -> Connected {
+        let inner = self.0.connected();
+        let connected = Connected::new().proxy(inner.is_proxied());
+        if inner.is_negotiated_h2() { connected.negotiated_h2() } else { connected }
+    }
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for Unlabelled<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Unlabelled<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
     }
 }
 
