@@ -10,6 +10,8 @@
 //! words (the slash command with `slack::text::split_words`, the terminal
 //! as the shell split them), so the grammar knows nothing about Slack.
 
+use std::borrow::Cow;
+
 use crate::domain::{
     Card, ChatId, Contact, ContactText, ContactTextError, MaxContact, MaxContactError, PhoneNumber, PhoneNumberError,
 };
@@ -133,9 +135,9 @@ fn parse_contact<S: AsRef<str>>(words: &[S]) -> Result<Contact, CommandError> {
     let first = words.first().ok_or(CommandError::Missing("phone"))?;
     let phone_words = phone_word_count(words);
     let phone = if phone_words == 1 {
-        first.as_ref().to_owned()
+        Cow::Borrowed(first.as_ref())
     } else {
-        words[..phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ")
+        Cow::Owned(words[..phone_words].iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "))
     };
     let phone = parse_phone(&phone)?;
     let names = &words[phone_words..];

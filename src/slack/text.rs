@@ -9,6 +9,8 @@
 //! in `command.rs` sees the words exactly as typed, whether the command's
 //! `should_escape` is on or off.
 
+use std::borrow::Cow;
+
 /// Pairs of quotes that group words: an opening quote at the start of a word
 /// runs to a closing one followed by whitespace or the end of the text.
 /// Curly pairs accept either closing form, since keyboards differ.
@@ -35,16 +37,20 @@ impl std::error::Error for TextError {}
 
 /// One character of the text, and whether it was typed as is (`raw`) or came
 /// out of an entity or a link. Only raw characters separate words or quote.
+/// `at` is where a raw character sits in the text.
 #[derive(Clone, Copy)]
 struct Char {
     c: char,
     raw: bool,
+    at: u32,
 }
 
 /// Splits Slack command text into words, decoding entities and links and
 /// honouring straight and curly quotes. An empty quoted string (`""`) is an
-/// empty word, so a user can skip an optional argument.
-pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
+/// empty word, so a user can skip an optional argument. A word typed as is
+/// (most of them) is borrowed from `text`; only one that had an entity or a
+/// link decoded is a string of its own.
+pub fn split_words(text: &str) -> Result<Vec<Cow<'_, str>>, TextError> {
     let chars = unescape(text);
     // A send is five words at most; more is a usage error anyway.
     let mut words = Vec::with_capacity(5);
@@ -62,7 +68,7 @@ pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
                 quote: ch.c,
                 context: chars[i + 1..].iter().take(12).map(|c| c.c).collect(),
             })?;
-            words.push(word(&chars[i + 1..end]));
+            words.push(word(text, &chars[i + 1..end]));
             i = end + 1;
             continue;
         }
@@ -70,16 +76,27 @@ pub fn split_words(text: &str) -> Result<Vec<String>, TextError> {
         while i < chars.len() && !(chars[i].raw && chars[i].c.is_whitespace()) {
             i += 1;
         }
-        words.push(word(&chars[start..i]));
+        words.push(word(text, &chars[start..i]));
     }
     Ok(words)
 }
 
-/// The characters as a string, allocated once at its final size.
-fn word(chars: &[Char]) -> String {
-    let mut word = String::with_capacity(chars.iter().map(|c| c.c.len_utf8()).sum());
-    word.extend(chars.iter().map(|c| c.c));
-    word
+/// The characters as a string: the part of `text` they were typed as when
+/// all of them are raw (raw characters in a row are a run of `text`: a
+/// decoded one would sit between any two that are not), else a string
+/// allocated once at its final size.
+fn word<'t>(text: &'t str, chars: &[Char]) -> Cow<'t, str> {
+    match (chars.first(), chars.last()) {
+        (None, _) | (_, None) => Cow::Borrowed(""),
+        (Some(first), Some(last)) if text.len() <= u32::MAX as usize && chars.iter().all(|c| c.raw) => {
+            Cow::Borrowed(&text[first.at as usize..last.at as usize + last.c.len_utf8()])
+        }
+        _ => {
+            let mut word = String::with_capacity(chars.iter().map(|c| c.c.len_utf8()).sum());
+            word.extend(chars.iter().map(|c| c.c));
+            Cow::Owned(word)
+        }
+    }
 }
 
 fn closers_for(c: char) -> Option<&'static [char]> {
@@ -105,16 +122,18 @@ fn unescape(text: &str) -> Vec<Char> {
             && let Some((replacement, consumed)) = unwrap_link(rest)
         {
             // Slack escapes `& < >` inside a link too (`<http://att.com|AT&amp;T>`).
-            out.extend(decode_entities(replacement).map(|c| Char { c, raw: false }));
+            out.extend(decode_entities(replacement).map(|c| Char { c, raw: false, at: 0 }));
             rest = &rest[consumed..];
             continue;
         }
         if let Some((decoded, len)) = entity_at(rest) {
-            out.push(Char { c: decoded, raw: false });
+            out.push(Char { c: decoded, raw: false, at: 0 });
             rest = &rest[len..];
             continue;
         }
-        out.push(Char { c, raw: true });
+        // Wrong past 4 GiB, where `word` does not read it (a terminal's
+        // argument could be that long; Slack's body stops at 16 KiB).
+        out.push(Char { c, raw: true, at: (text.len() - rest.len()) as u32 });
         rest = &rest[c.len_utf8()..];
     }
     out
@@ -188,7 +207,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn words(text: &str) -> Vec<String> {
-        split_words(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+        split_words(text).unwrap_or_else(|e| panic!("{text:?}: {e}")).into_iter().map(Cow::into_owned).collect()
     }
 
     #[test]
