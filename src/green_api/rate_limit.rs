@@ -69,9 +69,39 @@ impl RateLimiter {
     }
 }
 
+/// Whether a call granted `slot` at `now` waits for it: only when the slot
+/// is at least a millisecond away. Tokio's timers count whole milliseconds,
+/// so a shorter wait would be rounded up to one (and cost a timer and a
+/// wake-up); a nearer slot is taken at once. So a call starts at most a
+/// millisecond before its slot, and the slots themselves stay an interval
+/// apart: the limiter has advanced by a full one all the same.
+pub fn must_wait(slot: Instant, now: Instant) -> bool {
+    slot.saturating_duration_since(now) >= Duration::from_millis(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_slot_a_millisecond_or_more_away_is_waited_for() {
+        let now = Instant::now();
+        for (after_us, waits) in [(0, false), (1, false), (999, false), (1000, true), (1001, true), (250_000, true)] {
+            assert_eq!(must_wait(now + Duration::from_micros(after_us), now), waits, "{after_us} µs");
+        }
+        assert!(!must_wait(now, now + ms(5)), "a slot already past");
+    }
+
+    #[test]
+    fn at_a_thousand_calls_a_second_or_fewer_every_queued_call_waits() {
+        // At most 1,000 calls a second, a queued slot is at least 1 ms away.
+        let limiter = RateLimiter::new(NonZeroU32::new(1000).unwrap(), ms(10_000));
+        let now = Instant::now();
+        assert!(!must_wait(limiter.reserve(now, now + ms(10_000)).unwrap(), now));
+        for _ in 0..5 {
+            assert!(must_wait(limiter.reserve(now, now + ms(10_000)).unwrap(), now));
+        }
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -8,6 +8,7 @@ use http::StatusCode;
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::max::max_send_contact_body;
+use super::rate_limit;
 use super::wire::{SendContactResponse, send_contact_body};
 use super::{Answer, GreenApiClient, GreenApiError, IdMessage, MAX_RESPONSE_BYTES, Malformed};
 use crate::domain::{Card, ChatId};
@@ -41,10 +42,11 @@ impl GreenApiClient {
                 // many requests"; "busy" would blame this process instead.
                 if refused_by_green_api { GreenApiError::RateLimited } else { GreenApiError::Busy }
             })?;
-            // Only sleep when there is a queue: tokio rounds a timer up to
-            // the next millisecond, so sleeping until `now` would cost every
-            // call up to 1 ms and an extra wake-up.
-            let attempt_started = if slot > now {
+            // Only sleep when there is a queue at least a timer tick long
+            // (`rate_limit::must_wait`): tokio rounds a timer up to the next
+            // millisecond, so sleeping until a slot a microsecond away would
+            // cost the call up to 1 ms and an extra wake-up.
+            let attempt_started = if rate_limit::must_wait(slot, now) {
                 let _queued = self.metrics.queued_for_rate_limit();
                 sleep_until(slot).await;
                 Instant::now()
