@@ -5,12 +5,15 @@
 //! Two clients, one of them for each set of instances that connect alike
 //! ([`Transports`]):
 //!
-//! - **Direct**: hyper-util's pooled client over hyper-rustls, with the
-//!   shared TLS configuration. A send is the whole job of this service, and
-//!   reqwest's per-request machinery (its redirect and retry layers, which
-//!   parse the URL again on every call even with redirects off) cost more
-//!   than the rest of the exchange; here the URL is parsed once, the body is
-//!   shared between attempts, and nothing is followed.
+//! - **Direct**: hyper's HTTP/1 connections over hyper-rustls, with the
+//!   shared TLS configuration, pooled here per thread and host. A send is
+//!   the whole job of this service, and reqwest's per-request machinery (its
+//!   redirect and retry layers, which parse the URL again on every call even
+//!   with redirects off) cost more than the rest of the exchange; so did
+//!   hyper-util's pooled client after it (a pool behind a lock, keyed by a
+//!   SipHash of scheme and host, a copy of the URL and of the connector, a
+//!   boxed future of 2.7 KB per request). Here the URL is parsed once, the
+//!   body is shared between attempts, and nothing is followed.
 //! - **reqwest**, when `USE_ENV_PROXY` is set (or the shared TLS
 //!   configuration could not be built). reqwest's reading of the proxy
 //!   variables (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, credentials,
@@ -27,13 +30,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
+use http::uri::PathAndQuery;
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tower_service::Service as _;
 
 use super::error::{describe, describe_chain};
 use super::{GreenApiError, GreenApiSettings, MAX_RESPONSE_BYTES, SetupError};
@@ -41,10 +47,14 @@ use crate::http_client;
 
 /// One method's URL, parsed once: it holds the token, so it is never shown.
 pub(super) struct Endpoint {
+    /// Where to connect.
     uri: Uri,
+    /// The request line's target: the path and query alone (origin form).
+    target: Uri,
+    /// Which idle connections can carry it: scheme, host and port.
+    server: Box<str>,
     url: reqwest::Url,
-    /// The `Host` header, written once: hyper's client would format it
-    /// from the URI for every request.
+    /// The `Host` header, written once rather than formatted per request.
     host: HeaderValue,
 }
 
@@ -54,7 +64,9 @@ impl Endpoint {
         let url = reqwest::Url::parse(&text).ok()?;
         let uri = Uri::try_from(text).ok()?;
         let host = host_header(&uri)?;
-        Some(Self { uri, url, host })
+        let target = Uri::from(uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/")));
+        let server = format!("{}://{}", uri.scheme_str()?, uri.authority()?).into_boxed_str();
+        Some(Self { uri, target, server, url, host })
     }
 }
 
@@ -91,10 +103,10 @@ pub(super) enum Transport {
     Reqwest(reqwest::Client),
 }
 
-type DirectClient = Client<TimedConnector, Full<Bytes>>;
+type Sender = http1::SendRequest<Full<Bytes>>;
 
-/// A direct client with a connection pool per thread. A pooled connection
-/// is driven by a task on the runtime that opened it; a send on another
+/// A direct client with a connection pool per thread. A connection is
+/// driven by a task on the runtime that opened it; a send on another
 /// thread's runtime that reused it would hand each request to that thread
 /// and wait to be woken back, the very hand-over that keeping a send on the
 /// HTTP worker that received it avoids. Each actix worker, and the main
@@ -103,30 +115,112 @@ type DirectClient = Client<TimedConnector, Full<Bytes>>;
 pub(super) struct PerThread {
     /// Unique to this transport and its clones: which of a thread's pools is its.
     id: Arc<()>,
-    builder: hyper_util::client::legacy::Builder,
     connector: TimedConnector,
+}
+
+/// One thread's idle connections of one transport, by server (scheme, host
+/// and port): a handful of servers at most, so a list.
+#[derive(Default)]
+struct Pool(Vec<(Box<str>, Vec<Idle>)>);
+
+struct Idle {
+    sender: Sender,
+    since: Instant,
+}
+
+impl Pool {
+    /// The connection used last that can take a request now (the likeliest
+    /// to be open still). Those that idled too long are dropped, and closed
+    /// ones with them; one still finishing its last answer stays for later
+    /// rather than keep a send waiting for it.
+    fn take(&mut self, server: &str) -> Option<Sender> {
+        let idle = &mut self.0.iter_mut().find(|(s, _)| **s == *server)?.1;
+        // Oldest first: once one is fresh enough, so are those after it.
+        let stale = idle.iter().take_while(|i| i.since.elapsed() >= POOL_IDLE_TIMEOUT).count();
+        idle.drain(..stale);
+        idle.retain(|i| !i.sender.is_closed());
+        let ready = idle.iter().rposition(|i| i.sender.is_ready())?;
+        Some(idle.remove(ready).sender)
+    }
+
+    fn put(&mut self, server: &str, sender: Sender) {
+        let idle = match self.0.iter().position(|(s, _)| **s == *server) {
+            Some(i) => &mut self.0[i].1,
+            None => {
+                self.0.push((server.into(), Vec::new()));
+                &mut self.0.last_mut().expect("just pushed").1
+            }
+        };
+        // Past the limit the connection is dropped, and so closed.
+        if idle.len() < POOL_MAX_IDLE_PER_HOST {
+            idle.push(Idle { sender, since: Instant::now() });
+        }
+    }
 }
 
 thread_local! {
     /// This thread's pools, one per transport that has sent from it.
-    static POOLS: std::cell::RefCell<Vec<(std::sync::Weak<()>, DirectClient)>> =
+    static POOLS: std::cell::RefCell<Vec<(std::sync::Weak<()>, Pool)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl PerThread {
-    /// This thread's client (a cheap clone: the pool is shared behind it).
-    fn here(&self) -> DirectClient {
+    /// Runs `f` on this thread's pool of this transport.
+    fn here<R>(&self, f: impl FnOnce(&mut Pool) -> R) -> R {
         POOLS.with_borrow_mut(|pools| {
-            if let Some((_, client)) = pools.iter().find(|(id, _)| std::ptr::eq(id.as_ptr(), Arc::as_ptr(&self.id))) {
-                return client.clone();
-            }
-            // A transport that is gone (a test's app) leaves its pool behind;
-            // clear those before adding one.
-            pools.retain(|(id, _)| id.strong_count() > 0);
-            let client = self.builder.build(self.connector.clone());
-            pools.push((Arc::downgrade(&self.id), client.clone()));
-            client
+            let mine = |(id, _): &(std::sync::Weak<()>, Pool)| std::ptr::eq(id.as_ptr(), Arc::as_ptr(&self.id));
+            let at = match pools.iter().position(mine) {
+                Some(at) => at,
+                None => {
+                    // A transport that is gone (a test's app) leaves its pool
+                    // behind; clear those before adding one.
+                    pools.retain(|(id, _)| id.strong_count() > 0);
+                    pools.push((Arc::downgrade(&self.id), Pool::default()));
+                    pools.len() - 1
+                }
+            };
+            f(&mut pools[at].1)
         })
+    }
+
+    /// A new connection to `endpoint`'s server, driven by a task on this
+    /// thread's runtime. Nothing has been sent when this fails.
+    async fn connect(&self, endpoint: &Endpoint, token: &str) -> Result<Sender, GreenApiError> {
+        let unreachable = |e: &dyn std::error::Error| GreenApiError::Unreachable { cause: describe_chain(e, token) };
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx)).await.map_err(|e| unreachable(&*e))?;
+        let io = connector.call(endpoint.uri.clone()).await.map_err(|e| unreachable(&*e))?;
+        let (sender, connection) = http1::handshake(io).await.map_err(|e| unreachable(&e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a GREEN-API connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// One request on a pooled connection, or a new one: a request that a
+    /// reused connection closed before taking (the server had closed it
+    /// while idle) is sent again on another, as nothing of it went out.
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        mut request: Request<Full<Bytes>>,
+        token: &str,
+    ) -> Result<(http::Response<hyper::body::Incoming>, Sender), GreenApiError> {
+        loop {
+            let (mut sender, reused) = match self.here(|pool| pool.take(&endpoint.server)) {
+                Some(sender) => (sender, true),
+                None => (self.connect(endpoint, token).await?, false),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => return Ok((response, sender)),
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(GreenApiError::ConnectionLost { cause: describe_chain(e.error(), token) }),
+                },
+            }
+        }
     }
 }
 
@@ -193,11 +287,10 @@ impl Transport {
     ) -> Result<Answer, GreenApiError> {
         match self {
             Transport::Direct(per_thread) => {
-                let client = per_thread.here();
                 let method = if body.is_some() { Method::POST } else { Method::GET };
                 let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
                 *request.method_mut() = method;
-                *request.uri_mut() = endpoint.uri.clone();
+                *request.uri_mut() = endpoint.target.clone();
                 let headers = request.headers_mut();
                 // What reqwest sent: its default Accept and our user agent.
                 headers.insert(HOST, endpoint.host.clone());
@@ -206,13 +299,17 @@ impl Transport {
                 if body.is_some() {
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 }
-                let response =
-                    client.request(request).await.map_err(|e| failed(e.is_connect(), describe_chain(&e, token)))?;
+                let (response, sender) = per_thread.send(endpoint, request, token).await?;
                 let status = response.status();
                 let retry_after = http_client::retry_after(response.headers());
                 let mut incoming = response.into_body();
                 let mut reader = BodyReader::new(status);
-                while let Some(frame) = incoming.frame().await {
+                let mut complete = false;
+                loop {
+                    let Some(frame) = incoming.frame().await else {
+                        complete = true;
+                        break;
+                    };
                     let chunk = match frame {
                         Ok(frame) => match frame.into_data() {
                             Ok(chunk) => chunk,
@@ -227,6 +324,11 @@ impl Transport {
                     if !reader.push(&chunk) {
                         break;
                     }
+                }
+                // Read to its end, the connection can take the next request;
+                // one cut short, or whose answer was, is dropped and closed.
+                if complete {
+                    per_thread.here(|pool| pool.put(&endpoint.server, sender));
                 }
                 Ok(reader.answer(retry_after))
             }
@@ -320,13 +422,7 @@ fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> PerThr
     // (hyper-rustls's builder would clear it for an HTTP/1-only client).
     let https = HttpsConnector::from((http, Arc::new(tls)));
     let connector = TimedConnector { inner: https, timeout: connect_timeout };
-    let mut builder = Client::builder(TokioExecutor::new());
-    builder
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST);
-    PerThread { id: Arc::new(()), builder, connector }
+    PerThread { id: Arc::new(()), connector }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -430,21 +526,97 @@ mod tests {
     fn each_thread_keeps_one_pool_per_transport_and_forgets_those_of_dropped_ones() {
         let (a, b) = (transport(), transport());
         let before = pools_here();
-        a.here();
-        a.here();
+        a.here(|_| ());
+        a.here(|_| ());
         assert_eq!(pools_here(), before + 1, "the same thread reuses its pool");
-        b.here();
+        b.here(|_| ());
         assert_eq!(pools_here(), before + 2, "another transport has its own");
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 assert_eq!(pools_here(), 0);
-                a.here();
+                a.here(|_| ());
                 assert_eq!(pools_here(), 1, "another thread opens its own");
             });
         });
         drop(b);
-        transport().here();
+        transport().here(|_| ());
         assert_eq!(pools_here(), before + 2, "the dropped transport's pool made room for the new one");
+    }
+
+    /// A connection's sending half over an in-memory pipe, its task running
+    /// and ready for a request. The other end is kept open for the test.
+    async fn sender() -> Sender {
+        let (ours, theirs) = tokio::io::duplex(64);
+        std::mem::forget(theirs);
+        let (mut sender, connection) = http1::handshake(TokioIo::new(ours)).await.unwrap();
+        tokio::spawn(connection);
+        sender.ready().await.unwrap();
+        sender
+    }
+
+    /// A connection whose other end has hung up, once its task has seen it.
+    async fn closed_sender() -> Sender {
+        let (ours, theirs) = tokio::io::duplex(64);
+        let (sender, connection) = http1::handshake(TokioIo::new(ours)).await.unwrap();
+        drop(theirs);
+        let _ = connection.await;
+        assert!(sender.is_closed());
+        sender
+    }
+
+    fn idle(pool: &Pool, server: &str) -> usize {
+        pool.0.iter().find(|(s, _)| **s == *server).map_or(0, |(_, idle)| idle.len())
+    }
+
+    #[tokio::test]
+    async fn a_pool_keeps_each_servers_connections_apart() {
+        let mut pool = Pool::default();
+        pool.put("http://a:1", sender().await);
+        pool.put("http://a:1", sender().await);
+        pool.put("https://a:1", sender().await);
+        assert_eq!((idle(&pool, "http://a:1"), idle(&pool, "https://a:1")), (2, 1));
+        assert!(pool.take("http://b:1").is_none(), "another server's connections are not its");
+        assert!(pool.take("http://a:1").is_some());
+        assert!(pool.take("http://a:1").is_some());
+        assert!(pool.take("http://a:1").is_none());
+        assert_eq!(idle(&pool, "https://a:1"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connections_idle_too_long_are_dropped_with_all_older_ones() {
+        let mut pool = Pool::default();
+        pool.put("http://a:1", sender().await);
+        pool.put("http://a:1", sender().await);
+        tokio::time::advance(POOL_IDLE_TIMEOUT - Duration::from_secs(1)).await;
+        pool.put("http://a:1", sender().await);
+        assert!(pool.take("http://a:1").is_some(), "the fresh one");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(pool.take("http://a:1").is_none(), "the next one idled for the whole timeout");
+        assert_eq!(idle(&pool, "http://a:1"), 0, "and the one older still went with it");
+    }
+
+    #[tokio::test]
+    async fn a_pool_hands_out_only_connections_that_can_take_a_request() {
+        let mut pool = Pool::default();
+        pool.put("http://a:1", sender().await);
+        pool.put("http://a:1", closed_sender().await);
+        let (ours, theirs) = tokio::io::duplex(64);
+        std::mem::forget(theirs);
+        // Its task never runs, as if it were still reading its last answer.
+        let (busy, _connection) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(ours)).await.unwrap();
+        pool.put("http://a:1", busy);
+        assert!(pool.take("http://a:1").is_some(), "the open, idle one, under the two put after it");
+        assert!(pool.take("http://a:1").is_none(), "the busy one is not handed out");
+        assert_eq!(idle(&pool, "http://a:1"), 1, "the closed one is gone; the busy one stays for later");
+    }
+
+    #[tokio::test]
+    async fn a_pool_keeps_at_most_its_limit_of_idle_connections_per_server() {
+        let mut pool = Pool::default();
+        for _ in 0..POOL_MAX_IDLE_PER_HOST + 3 {
+            pool.put("http://a:1", sender().await);
+        }
+        assert_eq!(idle(&pool, "http://a:1"), POOL_MAX_IDLE_PER_HOST);
     }
 
     #[test]

@@ -81,6 +81,26 @@ async fn a_connection_closed_before_any_answer_is_an_unknown_outcome_sent_once()
 }
 
 #[tokio::test]
+async fn a_connection_the_server_closes_after_answering_is_not_used_again() {
+    let (url, calls) = fake_green_api(|mut stream| async move {
+        let body = r#"{"idMessage":"closing"}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+    })
+    .await;
+    let app = app_against(url).await;
+    for n in 1..=3 {
+        let reply = reply(app.post_command("10000000 79876543210 Ivan").await).await;
+        assert_eq!(reply["response_type"], "in_channel", "command {n}: {reply}");
+        assert!(text_of(&reply).contains("closing"), "command {n}: {reply}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "one call per command, each on a connection of its own");
+}
+
+#[tokio::test]
 async fn an_endless_body_is_read_only_up_to_a_bound() {
     let (url, calls) = fake_green_api(|mut stream| async move {
         let _ = stream
