@@ -271,6 +271,15 @@ mod tests {
     }
 
     #[test]
+    fn words_typed_as_is_are_borrowed_and_decoded_ones_are_not() {
+        let text = "79876543210 «Иван Петрович» AT&amp;T <tel:+15551234567|555> \"\" x";
+        let words = split_words(text).unwrap();
+        let borrowed: Vec<bool> = words.iter().map(|w| matches!(w, Cow::Borrowed(_))).collect();
+        assert_eq!(words, ["79876543210", "Иван Петрович", "AT&T", "+15551234567", "", "x"]);
+        assert_eq!(borrowed, [true, true, false, false, true, true]);
+    }
+
+    #[test]
     fn quotes_produced_by_entities_or_links_do_not_group() {
         assert_eq!(words("<http://x|\"a> b\""), vec!["\"a", "b\""]);
     }
