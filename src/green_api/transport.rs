@@ -35,7 +35,7 @@ use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -191,9 +191,12 @@ impl PerThread {
         std::future::poll_fn(|cx| connector.poll_ready(cx)).await.map_err(|e| unreachable(&*e))?;
         let io = connector.call(endpoint.uri.clone()).await.map_err(|e| unreachable(&*e))?;
         let (sender, connection) = http1::handshake(io).await.map_err(|e| unreachable(&e))?;
+        // hyper's errors do not quote the request line, where the token
+        // sits; redacted all the same, as every GREEN-API error is.
+        let token = token.to_owned();
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "a GREEN-API connection ended with an error");
+                tracing::debug!(error = %describe_chain(&e, &token), "a GREEN-API connection ended with an error");
             }
         });
         Ok(sender)
@@ -440,7 +443,7 @@ pub(super) struct TimedConnector {
 }
 
 impl tower_service::Service<Uri> for TimedConnector {
-    type Response = Unlabelled<MaybeHttpsStream<TokioIo<TcpStream>>>;
+    type Response = MaybeHttpsStream<TokioIo<TcpStream>>;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
@@ -453,62 +456,10 @@ impl tower_service::Service<Uri> for TimedConnector {
         let timeout = self.timeout;
         Box::pin(async move {
             match tokio::time::timeout(timeout, connecting).await {
-                Ok(connected) => connected.map(Unlabelled),
+                Ok(connected) => connected,
                 Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "operation timed out").into()),
             }
         })
-    }
-}
-
-/// A connection that does not label its responses. hyper-util's
-/// `HttpConnector` describes every connection with its addresses
-/// (`HttpInfo`), and the pooled client copies that into the extensions of
-/// every response it reads (a map and a box: three allocations a call),
-/// which nothing here reads. The rest of the description (a proxy, HTTP/2)
-/// is passed on.
-pub(super) struct Unlabelled<T>(T);
-
-impl<T: Connection> Connection for Unlabelled<T> {
-    fn connected(&self) -> Connected {
-        let inner = self.0.connected();
-        let connected = Connected::new().proxy(inner.is_proxied());
-        if inner.is_negotiated_h2() { connected.negotiated_h2() } else { connected }
-    }
-}
-
-impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for Unlabelled<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Unlabelled<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
     }
 }
 
