@@ -29,13 +29,11 @@ impl ChatId {
         if input.is_empty() {
             return Err(ChatIdError::Empty);
         }
-        let lower = input.to_ascii_lowercase();
+        let mut lower = input.to_ascii_lowercase();
         if let Some((user, server)) = lower.split_once('@') {
             // People paste numbers with a plus; GREEN-API wants bare digits.
-            let user = match server {
-                "c.us" => user.strip_prefix('+').unwrap_or(user),
-                _ => user,
-            };
+            let plus = server == "c.us" && user.starts_with('+');
+            let user = if plus { &user[1..] } else { user };
             let valid = match server {
                 "c.us" | "lid" => all_digits(user)?,
                 "g.us" => match user.split_once('-') {
@@ -44,7 +42,14 @@ impl ChatId {
                 },
                 _ => false,
             };
-            return if valid { Ok(Self(format!("{user}@{server}"))) } else { Err(ChatIdError::Unrecognised) };
+            if !valid {
+                return Err(ChatIdError::Unrecognised);
+            }
+            // `user@server` is what was typed, lowercased, less the plus.
+            if plus {
+                lower.remove(0);
+            }
+            return Ok(Self(lower));
         }
         let digits = input.strip_prefix('-').unwrap_or(input);
         if all_digits(digits)? { Ok(Self(input.to_owned())) } else { Err(ChatIdError::Unrecognised) }
