@@ -68,13 +68,13 @@ pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visi
                 OutcomeText::Sent { user: &user, name: &escape(&name), phone: &phone, chat: &chat_shown, id: &id }
                     .localize(language);
             let shown_name = match &contact.last_name {
-                None => Cow::Borrowed(contact.first_name.as_str()),
-                Some(last) => Cow::Owned([contact.first_name.as_str(), last.as_str()].join(" ")),
+                None => contact.first_name.as_str().to_owned(),
+                Some(last) => [contact.first_name.as_str(), last.as_str()].join(" "),
             };
             let mut fields = Vec::with_capacity(4);
-            fields.push((CardLabel::Name.text(language), shown_name));
+            fields.push((CardLabel::Name.text(language), Cow::Owned(shown_name)));
             if let Some(company) = &contact.company {
-                fields.push((CardLabel::Company.text(language), Cow::Borrowed(company.as_str())));
+                fields.push((CardLabel::Company.text(language), Cow::Owned(company.as_str().to_owned())));
             }
             fields.push((CardLabel::Phone.text(language), Cow::Owned(phone)));
             (text, fields)
@@ -96,7 +96,7 @@ pub fn sent(language: Language, sent: Sent<'_>, id: &IdMessage, visibility: Visi
         ResponseType::InChannel => Reply::in_channel_markup(text),
         ResponseType::Ephemeral => Reply::ephemeral_markup(text),
     };
-    reply.with_blocks(card.blocks())
+    reply.with_card(card)
 }
 
 /// A failure, for the user alone.

@@ -220,14 +220,16 @@ async fn post_direct(
 
 /// `reply` as a message that opens with `note` (Slack markup).
 fn with_note(reply: &Reply, note: &str) -> Value {
-    let mut blocks = vec![Block::Section { text: Some(Text::markup(note)), fields: Vec::new() }];
-    if reply.blocks.is_empty() {
-        blocks.push(Block::Section {
-            text: Some(Text::markup(truncate(&reply.text, MAX_TEXT_CHARS))),
-            fields: Vec::new(),
-        });
-    } else {
-        blocks.extend(reply.blocks.iter().cloned());
+    let section = |text: String| json!(Block::Section { text: Some(Text::markup(text)), fields: Vec::new() });
+    let mut blocks = vec![section(note.to_owned())];
+    match &reply.blocks {
+        // A card serialises as the list of its blocks.
+        Some(card) => {
+            if let Value::Array(card) = json!(card) {
+                blocks.extend(card);
+            }
+        }
+        None => blocks.push(section(truncate(&reply.text, MAX_TEXT_CHARS))),
     }
     json!({"text": format!("{note}\n{}", reply.text), "blocks": blocks})
 }

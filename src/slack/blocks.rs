@@ -85,8 +85,13 @@ pub struct SelectOption {
 }
 
 /// A contact card, its texts already in the reader's language. Values are
-/// plain text; [`Card::blocks`] escapes them. Borrowed where it can be: the
+/// plain text, escaped as the card is written. Borrowed where it can be: the
 /// header and labels are the catalogue's fixed words.
+///
+/// It serialises as its three blocks (a header, a section of fields, a
+/// context line), written straight from these parts: a card goes out with
+/// every successful send, and laying it out as [`Block`]s first cost a
+/// string per field and a vector per block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card<'a> {
     /// A short plain-text title.
@@ -97,38 +102,86 @@ pub struct Card<'a> {
     pub context: String,
 }
 
-impl Card<'_> {
-    pub fn blocks(self) -> Vec<Block> {
-        let fields = self
-            .fields
-            .iter()
-            .take(MAX_SECTION_FIELDS)
-            .map(|(label, value)| {
-                let (label, value) = (escape(label), escape(value));
-                // Sized once: `format!` would grow it two or three times.
-                let mut text = String::with_capacity(label.len() + value.len() + 3);
-                text.push('*');
-                text.push_str(&label);
-                text.push_str("*\n");
-                text.push_str(&value);
-                Text::markup(truncate_owned(text, MAX_FIELD_CHARS))
-            })
-            .collect();
-        vec![
-            Block::Header { text: Text::plain(truncate(self.header, MAX_HEADER_CHARS)) },
-            Block::Section { text: None, fields },
-            Block::Context { elements: vec![Text::markup(truncate_owned(self.context, MAX_TEXT_CHARS))] },
-        ]
+impl Serialize for Card<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut blocks = serializer.serialize_seq(Some(3))?;
+        blocks.serialize_element(&HeaderBlock {
+            text: PlainText { text: &truncate_cow(self.header, MAX_HEADER_CHARS) },
+        })?;
+        blocks.serialize_element(&SectionBlock { fields: CardFields(&self.fields) })?;
+        let context = truncate_cow(&self.context, MAX_TEXT_CHARS);
+        blocks.serialize_element(&ContextBlock { elements: [Mrkdwn { text: &*context }] })?;
+        blocks.end()
     }
 }
 
-/// [`truncate`], keeping `text` itself when it fits.
-fn truncate_owned(text: String, max: usize) -> String {
-    if text.len() <= max {
-        // At most `max` bytes is at most `max` characters.
-        return text;
+// The card's blocks and texts as Slack spells them, borrowing what they show
+// (the owned forms are `Block` and `Text`).
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "header")]
+struct HeaderBlock<'a> {
+    text: PlainText<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "section")]
+struct SectionBlock<'a> {
+    fields: CardFields<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "context")]
+struct ContextBlock<'a> {
+    elements: [Mrkdwn<&'a str>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "plain_text")]
+struct PlainText<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "mrkdwn")]
+struct Mrkdwn<T> {
+    text: T,
+}
+
+struct CardFields<'a>(&'a [(&'a str, Cow<'a, str>)]);
+
+impl Serialize for CardFields<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0.iter().take(MAX_SECTION_FIELDS).map(|(label, value)| Mrkdwn { text: FieldText { label, value } }),
+        )
     }
-    truncate(&text, max)
+}
+
+/// One field's text, `*label*` over its value, escaped for Slack markup.
+struct FieldText<'a> {
+    label: &'a str,
+    value: &'a str,
+}
+
+impl Serialize for FieldText<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (label, value) = (escape(self.label), escape(self.value));
+        let text = format_args!("*{label}*\n{value}");
+        // At most `max` bytes is at most `max` characters: the common case
+        // is written as it is formatted, with no string of its own.
+        if label.len() + value.len() + 3 <= MAX_FIELD_CHARS {
+            serializer.collect_str(&text)
+        } else {
+            serializer.serialize_str(&truncate(&text.to_string(), MAX_FIELD_CHARS))
+        }
+    }
+}
+
+/// [`truncate`], borrowing `text` when it fits.
+fn truncate_cow(text: &str, max: usize) -> Cow<'_, str> {
+    // At most `max` bytes is at most `max` characters.
+    if text.len() <= max { Cow::Borrowed(text) } else { Cow::Owned(truncate(text, max)) }
 }
 
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.
@@ -366,20 +419,21 @@ mod tests {
     fn card() -> Card<'static> {
         Card {
             header: "Contact card sent",
-            fields: vec![("Name", "Ivan <Ivanov> & Co".into()), ("Phone", "+7 987 ***-**-10".into())],
+            fields: vec![("Name", "Ivan <Ivanov> & \"Co\"\\".into()), ("Phone", "+7 987 ***-**-10".into())],
             context: "Sent by <@U1> · GREEN-API message id: `BAE5`".into(),
         }
     }
 
     #[test]
     fn a_card_serialises_as_block_kit_with_its_values_escaped() {
-        let blocks = serde_json::to_value(card().blocks()).unwrap();
+        // As the reply writes it (to bytes), not through `Value`'s serializer.
+        let blocks: Value = serde_json::from_slice(&serde_json::to_vec(&card()).unwrap()).unwrap();
         assert_eq!(
             blocks,
             json!([
                 {"type": "header", "text": {"type": "plain_text", "text": "Contact card sent"}},
                 {"type": "section", "fields": [
-                    {"type": "mrkdwn", "text": "*Name*\nIvan &lt;Ivanov&gt; &amp; Co"},
+                    {"type": "mrkdwn", "text": "*Name*\nIvan &lt;Ivanov&gt; &amp; \"Co\"\\"},
                     {"type": "mrkdwn", "text": "*Phone*\n+7 987 ***-**-10"},
                 ]},
                 {"type": "context", "elements": [
@@ -399,7 +453,7 @@ mod tests {
             fields: labels.iter().map(|label| (label.as_str(), Cow::Borrowed(long.as_str()))).collect(),
             context: long.clone(),
         };
-        let blocks = serde_json::to_value(card.blocks()).unwrap();
+        let blocks: Value = serde_json::from_slice(&serde_json::to_vec(&card).unwrap()).unwrap();
         assert_eq!(check_message(&json!({"text": "fallback", "blocks": blocks})), Ok(()));
     }
 

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::blocks::Block;
+use super::blocks::Card;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,29 +21,30 @@ pub struct Reply {
     /// The whole message as text: what notifications, screen readers and
     /// clients without Block Kit show.
     pub text: String,
-    /// The same message laid out (a contact card), when there is a layout.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub blocks: Vec<Block>,
+    /// The same message laid out as a contact card, when it is one: the
+    /// only layout a reply has. Owned, as the reply outlives the send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<Card<'static>>,
 }
 
 impl Reply {
     /// `text` is plain text: Slack's control characters in it are escaped.
     pub fn ephemeral(text: &str) -> Self {
-        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned(), blocks: Vec::new() }
+        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned(), blocks: None }
     }
 
     /// `text` is Slack markup, already escaped where it holds user input.
     pub fn in_channel_markup(text: String) -> Self {
-        Self { response_type: ResponseType::InChannel, text, blocks: Vec::new() }
+        Self { response_type: ResponseType::InChannel, text, blocks: None }
     }
 
     /// `text` is Slack markup, already escaped where it holds user input.
     pub fn ephemeral_markup(text: String) -> Self {
-        Self { response_type: ResponseType::Ephemeral, text, blocks: Vec::new() }
+        Self { response_type: ResponseType::Ephemeral, text, blocks: None }
     }
 
-    pub fn with_blocks(mut self, blocks: Vec<Block>) -> Self {
-        self.blocks = blocks;
+    pub fn with_card(mut self, card: Card<'static>) -> Self {
+        self.blocks = Some(card);
         self
     }
 
@@ -51,8 +52,8 @@ impl Reply {
     /// chat.postEphemeral take it.
     pub fn message(&self) -> serde_json::Value {
         let mut message = serde_json::json!({"text": self.text});
-        if !self.blocks.is_empty() {
-            message["blocks"] = serde_json::to_value(&self.blocks).unwrap_or_default();
+        if let Some(card) = &self.blocks {
+            message["blocks"] = serde_json::to_value(card).unwrap_or_default();
         }
         message
     }
@@ -61,7 +62,7 @@ impl Reply {
         // Sized for a contact card at once: from serde_json's default of 128
         // bytes it would grow four times.
         let mut json = Vec::with_capacity(1024);
-        // A struct of an enum and a String always serialises.
+        // Plain data (an enum, strings, a card of strings) always serialises.
         serde_json::to_writer(&mut json, self).unwrap_or_else(|_| unreachable!("a reply is plain data"));
         json
     }
