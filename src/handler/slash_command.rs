@@ -1,5 +1,6 @@
 //! A slash command, once its request is known to come from Slack.
 
+use futures_util::FutureExt;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -79,7 +80,17 @@ pub fn parse_text(text: &str, registry: &Registry, channel_id: &str) -> Result<C
 /// `received_at` is when the request arrived, which the ack budget counts
 /// from. `None` acknowledges with an empty body: the command opened the
 /// form, and Slack shows nothing else.
-pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Option<Reply> {
+///
+/// Not an `async fn`, nor is `answer`: an `async fn` keeps its arguments
+/// twice in its future (as passed, and as moved into its body), and the form
+/// is 168 bytes. Kept once, the future a command's request is boxed in stays
+/// within glibc's per-thread cache of small chunks (1 KiB); past it, every
+/// request paid for a search of the heap's bins.
+pub fn slash_command(
+    state: &AppState,
+    form: SlashCommandForm,
+    received_at: Instant,
+) -> impl Future<Output = Option<Reply>> + '_ {
     // At error level so that its fields reach every line of the command,
     // whatever RUST_LOG lets through.
     let span = tracing::error_span!(
@@ -91,91 +102,101 @@ pub async fn slash_command(state: &AppState, form: SlashCommandForm, received_at
         // Filled in once the chat is routed.
         instance = tracing::field::Empty,
     );
-    let reply = answer(state, form, received_at).instrument(span).await;
-    state.metrics.command_acknowledged(received_at.elapsed());
-    reply
+    // `map` rather than an `async` block: awaiting the answer from one would
+    // keep it twice too.
+    answer(state, form, received_at).instrument(span).map(move |reply| {
+        state.metrics.command_acknowledged(received_at.elapsed());
+        reply
+    })
 }
 
-async fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> Option<Reply> {
-    // What is decided here is answered at once: the acknowledgement is the outcome.
-    let log = |outcome: Outcome, detail: &str| {
-        state.metrics.command(outcome);
-        state.metrics.command_outcome_delivered(received_at.elapsed());
-        tracing::info!(%outcome, detail, "command finished");
-    };
-    let language = language_for(state, &form.user_id, received_at).await;
-    let usage = |form_opens: bool| Usage { invocation: form.invocation(), form: form_opens }.localize(language);
-    // The usage, with the instances, aliases and MAX's grammar where there are.
-    let help = || {
-        Help { invocation: form.invocation(), form: state.bot.is_some(), registry: &state.registry }.localize(language)
-    };
+#[allow(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice: see slash_command")]
+fn answer(state: &AppState, form: SlashCommandForm, received_at: Instant) -> impl Future<Output = Option<Reply>> + '_ {
+    async move {
+        // What is decided here is answered at once: the acknowledgement is the outcome.
+        let log = |outcome: Outcome, detail: &str| {
+            state.metrics.command(outcome);
+            state.metrics.command_outcome_delivered(received_at.elapsed());
+            tracing::info!(%outcome, detail, "command finished");
+        };
+        let language = language_for(state, &form.user_id, received_at).await;
+        let usage = |form_opens: bool| Usage { invocation: form.invocation(), form: form_opens }.localize(language);
+        // The usage, with the instances, aliases and MAX's grammar where there are.
+        let help = || {
+            Help { invocation: form.invocation(), form: state.bot.is_some(), registry: &state.registry }
+                .localize(language)
+        };
 
-    if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
-        log(Outcome::Refused, refusal.kind());
-        return Some(Reply::ephemeral(&refusal.localize(language)));
-    }
-
-    // The command alone opens the form, where the bot can open one.
-    if form.text.trim().is_empty()
-        && let (Some(bot), Some(trigger_id)) = (&state.bot, form.trigger_id.as_deref())
-    {
-        match open_form(state, bot, &form, trigger_id, language, received_at).await {
-            Ok(()) => {
-                log(Outcome::FormOpened, "");
-                return None;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Slack did not open the form; answering with the usage");
-                log(Outcome::Help, "form_not_opened");
-                let text = format!("{}\n{}", OutcomeText::FormNotOpened.localize(language), usage(false));
-                return Some(Reply::ephemeral(&text));
-            }
+        if let Err(refusal) = state.allowlist.check(&form.team_id, &form.user_id, &form.channel_id) {
+            log(Outcome::Refused, refusal.kind());
+            return Some(Reply::ephemeral(&refusal.localize(language)));
         }
-    }
 
-    let send = match parse_text(&form.text, &state.registry, &form.channel_id) {
-        Ok(Command::Help) => {
-            log(Outcome::Help, "");
-            return Some(Reply::ephemeral(&help()));
-        }
-        Err(e) => {
-            log(Outcome::InvalidArguments, e.kind());
-            let mut text = e.localize(language);
-            if e.wants_usage() {
-                text.push('\n');
-                match e.max_instance() {
-                    Some(instance) => {
-                        text.push_str(&MaxText::Usage { invocation: form.invocation(), instance }.localize(language));
-                    }
-                    None => text.push_str(&help()),
+        // The command alone opens the form, where the bot can open one.
+        if form.text.trim().is_empty()
+            && let (Some(bot), Some(trigger_id)) = (&state.bot, form.trigger_id.as_deref())
+        {
+            // Boxed: the form's future is the largest of a command's, and rare.
+            match Box::pin(open_form(state, bot, &form, trigger_id, language, received_at)).await {
+                Ok(()) => {
+                    log(Outcome::FormOpened, "");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Slack did not open the form; answering with the usage");
+                    log(Outcome::Help, "form_not_opened");
+                    let text = format!("{}\n{}", OutcomeText::FormNotOpened.localize(language), usage(false));
+                    return Some(Reply::ephemeral(&text));
                 }
             }
-            return Some(Reply::ephemeral(&text));
         }
-        Ok(Command::Send(send)) => send,
-    };
-    let instance = state.registry.get(send.instance);
-    tracing::Span::current().record("instance", instance.name());
-    tracing::debug!(rule = send.rule.as_str(), "routed the chat");
 
-    // The send does not depend on response_url: it is only needed when
-    // GREEN-API is slower than the ack budget, and a URL on a host that is
-    // not allowed is never followed.
-    let response_url = match ResponseUrl::parse(form.response_url.as_deref(), &state.response_url_hosts) {
-        Ok(url) => Some(url),
-        Err(e) => {
-            tracing::warn!(
-                error = %e,
-                "this command's response_url will not be followed: a late outcome can only be logged; \
-                 if the host is Slack's, add it to SLACK_RESPONSE_URL_HOSTS"
-            );
-            None
-        }
-    };
+        let send = match parse_text(&form.text, &state.registry, &form.channel_id) {
+            Ok(Command::Help) => {
+                log(Outcome::Help, "");
+                return Some(Reply::ephemeral(&help()));
+            }
+            Err(e) => {
+                log(Outcome::InvalidArguments, e.kind());
+                let mut text = e.localize(language);
+                if e.wants_usage() {
+                    text.push('\n');
+                    match e.max_instance() {
+                        Some(instance) => {
+                            text.push_str(
+                                &MaxText::Usage { invocation: form.invocation(), instance }.localize(language),
+                            );
+                        }
+                        None => text.push_str(&help()),
+                    }
+                }
+                return Some(Reply::ephemeral(&text));
+            }
+            Ok(Command::Send(send)) => send,
+        };
+        let instance = state.registry.get(send.instance);
+        tracing::Span::current().record("instance", instance.name());
+        tracing::debug!(rule = send.rule.as_str(), "routed the chat");
 
-    let requester = Requester { team_id: form.team_id, user_id: form.user_id, channel_id: form.channel_id };
-    let job = Job { send, requester, response_url, received_at, language, visibility: state.success_visibility };
-    Some(state.dispatcher.dispatch(job).await)
+        // The send does not depend on response_url: it is only needed when
+        // GREEN-API is slower than the ack budget, and a URL on a host that is
+        // not allowed is never followed.
+        let response_url = match ResponseUrl::parse(form.response_url.as_deref(), &state.response_url_hosts) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "this command's response_url will not be followed: a late outcome can only be logged; \
+                     if the host is Slack's, add it to SLACK_RESPONSE_URL_HOSTS"
+                );
+                None
+            }
+        };
+
+        let requester = Requester { team_id: form.team_id, user_id: form.user_id, channel_id: form.channel_id };
+        let job = Job { send, requester, response_url, received_at, language, visibility: state.success_visibility };
+        Some(state.dispatcher.dispatch(job).await)
+    }
 }
 
 /// views.open with the command's trigger, answered before Slack's 3 s are up
