@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::json;
 use super::reply::escape;
 
 /// A text object. `plain_text` is shown as is; `mrkdwn` is Slack markup, so
@@ -116,6 +117,36 @@ impl Serialize for Card<'_> {
     }
 }
 
+impl Card<'_> {
+    /// Appends the card's blocks as JSON: the bytes its `Serialize` makes
+    /// (tests hold them to those), for [`super::reply::Reply::to_json`].
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(br#"[{"type":"header","text":{"type":"plain_text","text":"#);
+        json::push_string(out, &truncate_cow(self.header, MAX_HEADER_CHARS));
+        out.extend_from_slice(br#"}},{"type":"section","fields":["#);
+        for (i, (label, value)) in self.fields.iter().take(MAX_SECTION_FIELDS).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"type":"mrkdwn","text":""#);
+            let text = FieldText { label, value };
+            match text.fitting() {
+                Some((label, value)) => {
+                    out.push(b'*');
+                    json::push_escaped(out, &label);
+                    out.extend_from_slice(br"*\n");
+                    json::push_escaped(out, &value);
+                }
+                None => json::push_escaped(out, &text.truncated()),
+            }
+            out.extend_from_slice(br#""}"#);
+        }
+        out.extend_from_slice(br#"]},{"type":"context","elements":[{"type":"mrkdwn","text":"#);
+        json::push_string(out, &truncate_cow(&self.context, MAX_TEXT_CHARS));
+        out.extend_from_slice(br#"}]}]"#);
+    }
+}
+
 // The card's blocks and texts as Slack spells them, borrowing what they show
 // (the owned forms are `Block` and `Text`).
 #[derive(Serialize)]
@@ -164,16 +195,26 @@ struct FieldText<'a> {
     value: &'a str,
 }
 
+impl FieldText<'_> {
+    /// The label and value escaped for Slack markup, when the text they
+    /// make fits the limit as it is: at most `max` bytes is at most `max`
+    /// characters, so the common case needs no string of its own.
+    fn fitting(&self) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
+        let (label, value) = (escape(self.label), escape(self.value));
+        (label.len() + value.len() + 3 <= MAX_FIELD_CHARS).then_some((label, value))
+    }
+
+    /// The text cut to the limit.
+    fn truncated(&self) -> String {
+        truncate(&format!("*{}*\n{}", escape(self.label), escape(self.value)), MAX_FIELD_CHARS)
+    }
+}
+
 impl Serialize for FieldText<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (label, value) = (escape(self.label), escape(self.value));
-        let text = format_args!("*{label}*\n{value}");
-        // At most `max` bytes is at most `max` characters: the common case
-        // is written as it is formatted, with no string of its own.
-        if label.len() + value.len() + 3 <= MAX_FIELD_CHARS {
-            serializer.collect_str(&text)
-        } else {
-            serializer.serialize_str(&truncate(&text.to_string(), MAX_FIELD_CHARS))
+        match self.fitting() {
+            Some((label, value)) => serializer.collect_str(&format_args!("*{label}*\n{value}")),
+            None => serializer.serialize_str(&self.truncated()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod blocks;
 pub mod form;
+pub mod json;
 pub mod locale;
 pub mod modal;
 pub mod replay;

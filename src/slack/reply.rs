@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::blocks::Card;
+use super::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,12 +59,22 @@ impl Reply {
         message
     }
 
+    /// The reply as Slack takes it: the same bytes `serde_json` makes of it
+    /// (tests hold them to that), written by [`super::json`] with the keys
+    /// and punctuation as constant runs.
     pub fn to_json(&self) -> Vec<u8> {
-        // Sized for a contact card at once: from serde_json's default of 128
-        // bytes it would grow four times.
+        // Sized for a contact card at once.
         let mut json = Vec::with_capacity(1024);
-        // Plain data (an enum, strings, a card of strings) always serialises.
-        serde_json::to_writer(&mut json, self).unwrap_or_else(|_| unreachable!("a reply is plain data"));
+        json.extend_from_slice(match self.response_type {
+            ResponseType::Ephemeral => br#"{"response_type":"ephemeral","text":"#,
+            ResponseType::InChannel => br#"{"response_type":"in_channel","text":"#,
+        });
+        json::push_string(&mut json, &self.text);
+        if let Some(card) = &self.blocks {
+            json.extend_from_slice(br#","blocks":"#);
+            card.write_json(&mut json);
+        }
+        json.push(b'}');
         json
     }
 }
@@ -114,6 +125,32 @@ mod tests {
         );
     }
 
+    /// A reply with a card of these parts.
+    fn card_reply(text: &str, header: &'static str, fields: Vec<(&'static str, String)>, context: &str) -> Reply {
+        let fields = fields.into_iter().map(|(label, value)| (label, Cow::Owned(value))).collect();
+        Reply::in_channel_markup(text.to_owned()).with_card(Card { header, fields, context: context.to_owned() })
+    }
+
+    #[test]
+    fn the_written_json_is_serdes_byte_for_byte() {
+        let long: &'static str = "ж\"".repeat(1600).leak();
+        let many = (0..12).map(|i| ("Label", format!("value {i}"))).collect();
+        for reply in [
+            Reply::ephemeral("Use <chatId> & \"co\"\n\u{1}"),
+            Reply::in_channel_markup(String::new()),
+            card_reply("<@U1> sent", "Contact card sent", vec![("Name", "Ivan \"I\" <Co>\\".into())], "Sent by <@U1>"),
+            card_reply("t", long, vec![("Name", long.repeat(2)), (long, "v".into())], long),
+            card_reply("t", "h", many, "c"),
+            card_reply("t", "h", Vec::new(), "c"),
+        ] {
+            assert_eq!(
+                String::from_utf8(reply.to_json()).unwrap(),
+                serde_json::to_string(&reply).unwrap(),
+                "{reply:?}"
+            );
+        }
+    }
+
     #[test]
     fn escapes_the_three_characters_slack_reserves() {
         for (text, escaped) in [
@@ -131,6 +168,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn any_reply_is_written_as_serde_writes_it(
+            text in "(\\PC|[\\x00-\\x1f\"\\\\<>&])*",
+            fields in proptest::collection::vec(("[a-zA-Zа-я\"<]{0,12}", "(\\PC|[\\x00-\\x1f\"\\\\<>&])*"), 0..12),
+            context in "(\\PC|[\\x00-\\x1f\"\\\\])*",
+            in_channel: bool,
+        ) {
+            let fields = fields.into_iter().map(|(label, value)| (&*label.leak(), value)).collect();
+            let mut reply = card_reply(&text, "Карточка \"контакта\"", fields, &context);
+            if !in_channel {
+                reply = Reply::ephemeral(&text);
+            }
+            proptest::prop_assert_eq!(
+                String::from_utf8(reply.to_json()).unwrap(),
+                serde_json::to_string(&reply).unwrap()
+            );
+        }
+
         #[test]
         fn escaping_agrees_with_replacing_char_by_char(text in "[a-zа-я&<>«» ]{0,40}") {
             let by_char: String = text
