@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use url::{Host, Url};
 
 use super::Shared;
-use super::dedup::{Delivery, Payload};
+use super::dedup::Delivery;
 use super::envelope::{DisconnectReason, Envelope, Incoming, ack};
 
 pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -243,11 +243,7 @@ fn receive(
     inflight.spawn(async move {
         let answer = match delivery {
             Delivery::First(slot) => {
-                let answer = shared.answer(&envelope, received_at).await.map(|answer| {
-                    // A JSON value always serialises.
-                    let raw = serde_json::value::to_raw_value(&answer).unwrap_or_else(|_| unreachable!("plain JSON"));
-                    Payload::from(raw)
-                });
+                let answer = shared.answer(&envelope, received_at).await;
                 slot.fill(answer.clone());
                 answer
             }

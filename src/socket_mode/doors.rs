@@ -8,7 +8,8 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{Answer, EnvelopeHandler};
+use super::dedup::Payload;
+use super::{Answer, EnvelopeHandler, answer_of};
 use crate::handler;
 use crate::slack::form::SlashCommandForm;
 use crate::state::AppState;
@@ -38,7 +39,7 @@ impl EnvelopeHandler for Doors {
             };
             // `None` is the route's empty body (a form was opened instead).
             let reply = handler::slash_command(&state, form, received_at).await?;
-            serde_json::to_value(&reply).ok()
+            answer_of(reply.to_json())
         })
     }
 
@@ -47,7 +48,8 @@ impl EnvelopeHandler for Doors {
         Box::pin(async move {
             // The HTTP route gets this JSON as the text of its `payload` field.
             match handler::interaction(&state, &payload.to_string(), received_at).await {
-                Ok(answer) => answer,
+                // A JSON value always serialises.
+                Ok(answer) => answer.and_then(|value| serde_json::value::to_raw_value(&value).ok().map(Payload::from)),
                 Err(e) => {
                     tracing::warn!(error = %e, "an interactive envelope whose payload is not Slack's JSON; acknowledged without an answer");
                     None

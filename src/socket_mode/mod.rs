@@ -39,12 +39,29 @@ pub use open::{AppToken, ConnectionOpener, OpenError, TokenRefused};
 
 use backoff::Backoff;
 use connection::{Closed, Event};
-use dedup::Deliveries;
+use dedup::{Deliveries, Payload};
 use envelope::{DisconnectReason, Envelope, EnvelopeKind};
 
 /// What an envelope is answered with: the JSON body the HTTP route would
-/// have answered with, or `None` for an empty one.
-pub type Answer = Option<Value>;
+/// have answered with, or `None` for an empty one. As JSON text: the ack
+/// carries it as text, and a reply is written as text ([`answer_of`]).
+pub type Answer = Option<Payload>;
+
+/// JSON this service wrote (a reply's [`to_json`](crate::slack::reply::Reply::to_json)) as an answer. Checked as it is
+/// taken, as every raw JSON value is; a reply that failed the check would be
+/// a bug, logged, and the envelope acknowledged without an answer.
+pub fn answer_of(json: Vec<u8>) -> Answer {
+    let raw = String::from_utf8(json)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::value::RawValue::from_string(text).map_err(|e| e.to_string()));
+    match raw {
+        Ok(raw) => Some(Payload::from(raw)),
+        Err(error) => {
+            tracing::error!(error, "a reply was not valid JSON; acknowledged without an answer");
+            None
+        }
+    }
+}
 
 /// The doors an envelope can come through, the same as over HTTP.
 pub trait EnvelopeHandler: Send + Sync + 'static {

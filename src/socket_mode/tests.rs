@@ -44,9 +44,8 @@ impl EnvelopeHandler for Recorder {
             if let Some(gate) = gate {
                 let _ = gate.acquire().await.map(|permit| permit.forget());
             }
-            Some(
-                json!({"response_type": "ephemeral", "text": format!("sent {}", payload["text"].as_str().unwrap_or(""))}),
-            )
+            let text = format!("sent {}", payload["text"].as_str().unwrap_or(""));
+            super::answer_of(serde_json::to_vec(&json!({"response_type": "ephemeral", "text": text})).unwrap())
         })
     }
 
@@ -404,4 +403,15 @@ async fn socket_mode_turned_off_keeps_the_service_trying() {
     assert_eq!(receive(&mut second).await["payload"]["text"], "sent back on");
     assert_eq!(slack.opens().await, 2);
     assert_eq!(stopped(stop, run, vec![second]).await, Ok(()));
+}
+
+#[test]
+fn an_answer_is_the_json_text_it_was_given_and_never_broken_json() {
+    let reply = br#"{"response_type":"ephemeral","text":"\"ok\" \u0001"}"#;
+    assert_eq!(
+        super::answer_of(reply.to_vec()).map(|answer| answer.get().to_owned()),
+        Some(String::from_utf8(reply.to_vec()).unwrap())
+    );
+    assert!(super::answer_of(br#"{"text":"#.to_vec()).is_none());
+    assert!(super::answer_of(b"\"\xff\"".to_vec()).is_none());
 }
