@@ -98,6 +98,8 @@ pub struct Card<'a> {
     /// A short plain-text title.
     pub header: &'a str,
     /// `(label, value)` pairs shown side by side: name, company, phone, chat.
+    /// Never empty in a card that is sent (the chat is always one): a section
+    /// needs text or fields, and this one is written with its fields.
     pub fields: Vec<(&'a str, Cow<'a, str>)>,
     /// Slack markup: who sent it and GREEN-API's message id.
     pub context: String,

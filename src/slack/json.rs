@@ -25,13 +25,15 @@ pub fn push_escaped(out: &mut Vec<u8>, text: &str) {
     let mut start = 0;
     let mut at = 0;
     while at < bytes.len() {
-        // Whole words while none of their bytes needs escaping.
+        // Whole words while none of their bytes needs escaping; in a word
+        // that has one, straight to the first.
         if let Some(word) = bytes.get(at..at + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if !needs_escape(word) {
+            let found = to_escape(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
+            if found == 0 {
                 at += 8;
                 continue;
             }
+            at += (found.trailing_zeros() / 8) as usize;
         }
         let byte = bytes[at];
         if let Some(escape) = escape(byte) {
@@ -78,16 +80,17 @@ fn escape(byte: u8) -> Option<Escape> {
     })
 }
 
-/// Whether any of the eight bytes of `word` is `"`, `\` or below 0x20. Each
-/// test sets a byte's top bit when that byte is zero after the XOR (or below
-/// 0x20 for the subtraction); a borrow can only set bits above a byte that
-/// matched, so "any" is exact.
-fn needs_escape(word: u64) -> bool {
+/// The bytes of `word` (read little-endian) that are `"`, `\` or below 0x20,
+/// as their top bits: 0 when there is none. Each test sets a byte's top bit
+/// when that byte is zero after the XOR (or below 0x20 for the subtraction).
+/// A borrow can only set bits above a byte that matched, so the lowest bit
+/// set is always a byte to escape, and "none" is exact.
+fn to_escape(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & TOPS;
     let control = word.wrapping_sub(ONES * 0x20) & !word & TOPS;
-    control | zero_byte(word ^ (ONES * u64::from(b'"'))) | zero_byte(word ^ (ONES * u64::from(b'\\'))) != 0
+    control | zero_byte(word ^ (ONES * u64::from(b'"'))) | zero_byte(word ^ (ONES * u64::from(b'\\')))
 }
 
 #[cfg(test)]
@@ -125,15 +128,23 @@ mod tests {
             for at in 0..8 {
                 let mut word = [b'a'; 8];
                 word[at] = special;
-                assert!(needs_escape(u64::from_le_bytes(word)), "{special:#x} at {at}");
+                let found = to_escape(u64::from_le_bytes(word));
+                assert_eq!(found.trailing_zeros() / 8, at as u32, "{special:#x} at {at}");
             }
         }
         for plain in [b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xd0, 0xff] {
-            assert!(!needs_escape(u64::from_le_bytes([plain; 8])), "{plain:#x}");
+            assert_eq!(to_escape(u64::from_le_bytes([plain; 8])), 0, "{plain:#x}");
         }
     }
 
     proptest::proptest! {
+        #[test]
+        fn the_first_byte_the_word_test_finds_is_the_first_to_escape(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
+            let first = word.iter().position(|&b| escape(b).is_some());
+            let found = to_escape(u64::from_le_bytes(word));
+            proptest::prop_assert_eq!(first, (found != 0).then(|| (found.trailing_zeros() / 8) as usize));
+        }
+
         #[test]
         fn escapes_any_text_as_serde_json_does(text in "(\\PC|[\\x00-\\x1f\"\\\\])*") {
             proptest::prop_assert_eq!(written(&text), serde_json::to_string(&text).unwrap());

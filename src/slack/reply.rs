@@ -178,7 +178,8 @@ mod tests {
             let fields = fields.into_iter().map(|(label, value)| (&*label.leak(), value)).collect();
             let mut reply = card_reply(&text, "Карточка \"контакта\"", fields, &context);
             if !in_channel {
-                reply = Reply::ephemeral(&text);
+                // A card the sender alone sees.
+                reply.response_type = ResponseType::Ephemeral;
             }
             proptest::prop_assert_eq!(
                 String::from_utf8(reply.to_json()).unwrap(),
