@@ -222,14 +222,43 @@ async fn post_direct(
 fn with_note(reply: &Reply, note: &str) -> Value {
     let section = |text: String| json!(Block::Section { text: Some(Text::markup(text)), fields: Vec::new() });
     let mut blocks = vec![section(note.to_owned())];
-    match &reply.blocks {
-        // A card serialises as the list of its blocks.
-        Some(card) => {
-            if let Value::Array(card) = json!(card) {
-                blocks.extend(card);
-            }
-        }
-        None => blocks.push(section(truncate(&reply.text, MAX_TEXT_CHARS))),
+    match reply.message().get_mut("blocks").map(Value::take) {
+        Some(Value::Array(card)) => blocks.extend(card),
+        _ => blocks.push(section(truncate(&reply.text, MAX_TEXT_CHARS))),
     }
     json!({"text": format!("{note}\n{}", reply.text), "blocks": blocks})
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::slack::blocks::{Card, check_message};
+
+    #[test]
+    fn a_direct_message_opens_with_the_note_then_the_card_or_the_text() {
+        let card = Card {
+            header: "Contact card sent",
+            fields: vec![("Name", Cow::Owned("Ivan <I>".to_owned()))],
+            context: "Sent by <@U1>".to_owned(),
+        };
+        let sent = with_note(&Reply::ephemeral_markup("Sent".to_owned()).with_card(card), "From <#C1>");
+        assert_eq!(sent["text"], "From <#C1>\nSent");
+        let types: Vec<_> = sent["blocks"].as_array().unwrap().iter().map(|b| b["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["section", "header", "section", "context"]);
+        assert_eq!(sent["blocks"][0]["text"]["text"], "From <#C1>");
+        assert_eq!(sent["blocks"][2]["fields"][0]["text"], "*Name*\nIvan &lt;I&gt;");
+        assert_eq!(check_message(&sent), Ok(()));
+
+        let failed = with_note(&Reply::ephemeral("Not sent"), "From <#C1>");
+        assert_eq!(
+            failed["blocks"],
+            json!([
+                {"type": "section", "text": {"type": "mrkdwn", "text": "From <#C1>"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "Not sent"}},
+            ])
+        );
+        assert_eq!(check_message(&failed), Ok(()));
+    }
 }

@@ -89,10 +89,10 @@ pub struct SelectOption {
 /// plain text, escaped as the card is written. Borrowed where it can be: the
 /// header and labels are the catalogue's fixed words.
 ///
-/// It serialises as its three blocks (a header, a section of fields, a
-/// context line), written straight from these parts: a card goes out with
-/// every successful send, and laying it out as [`Block`]s first cost a
-/// string per field and a vector per block.
+/// It is written as JSON, its three blocks (a header, a section of fields, a
+/// context line), straight from these parts ([`Card::write_json`]): a card
+/// goes out with every successful send, and laying it out as [`Block`]s
+/// first cost a string per field and a vector per block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card<'a> {
     /// A short plain-text title.
@@ -105,23 +105,8 @@ pub struct Card<'a> {
     pub context: String,
 }
 
-impl Serialize for Card<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut blocks = serializer.serialize_seq(Some(3))?;
-        blocks.serialize_element(&HeaderBlock {
-            text: PlainText { text: &truncate_cow(self.header, MAX_HEADER_CHARS) },
-        })?;
-        blocks.serialize_element(&SectionBlock { fields: CardFields(&self.fields) })?;
-        let context = truncate_cow(&self.context, MAX_TEXT_CHARS);
-        blocks.serialize_element(&ContextBlock { elements: [Mrkdwn { text: &*context }] })?;
-        blocks.end()
-    }
-}
-
 impl Card<'_> {
-    /// Appends the card's blocks as JSON: the bytes its `Serialize` makes
-    /// (tests hold them to those), for [`super::reply::Reply::to_json`].
+    /// Appends the card's blocks as JSON, for [`super::reply::Reply::to_json`].
     pub fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(br#"[{"type":"header","text":{"type":"plain_text","text":"#);
         json::push_string(out, &truncate_cow(self.header, MAX_HEADER_CHARS));
@@ -149,48 +134,6 @@ impl Card<'_> {
     }
 }
 
-// The card's blocks and texts as Slack spells them, borrowing what they show
-// (the owned forms are `Block` and `Text`).
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "header")]
-struct HeaderBlock<'a> {
-    text: PlainText<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "section")]
-struct SectionBlock<'a> {
-    fields: CardFields<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "context")]
-struct ContextBlock<'a> {
-    elements: [Mrkdwn<&'a str>; 1],
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "plain_text")]
-struct PlainText<'a> {
-    text: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "mrkdwn")]
-struct Mrkdwn<T> {
-    text: T,
-}
-
-struct CardFields<'a>(&'a [(&'a str, Cow<'a, str>)]);
-
-impl Serialize for CardFields<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0.iter().take(MAX_SECTION_FIELDS).map(|(label, value)| Mrkdwn { text: FieldText { label, value } }),
-        )
-    }
-}
-
 /// One field's text, `*label*` over its value, escaped for Slack markup.
 struct FieldText<'a> {
     label: &'a str,
@@ -209,15 +152,6 @@ impl FieldText<'_> {
     /// The text cut to the limit.
     fn truncated(&self) -> String {
         truncate(&format!("*{}*\n{}", escape(self.label), escape(self.value)), MAX_FIELD_CHARS)
-    }
-}
-
-impl Serialize for FieldText<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.fitting() {
-            Some((label, value)) => serializer.collect_str(&format_args!("*{label}*\n{value}")),
-            None => serializer.serialize_str(&self.truncated()),
-        }
     }
 }
 
@@ -459,6 +393,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The card as [`Card::write_json`] writes it, read back.
+    fn written(card: &Card<'_>) -> Value {
+        let mut json = Vec::new();
+        card.write_json(&mut json);
+        serde_json::from_slice(&json).unwrap()
+    }
+
     fn card() -> Card<'static> {
         Card {
             header: "Contact card sent",
@@ -469,8 +410,7 @@ mod tests {
 
     #[test]
     fn a_card_serialises_as_block_kit_with_its_values_escaped() {
-        // As the reply writes it (to bytes), not through `Value`'s serializer.
-        let blocks: Value = serde_json::from_slice(&serde_json::to_vec(&card()).unwrap()).unwrap();
+        let blocks = written(&card());
         assert_eq!(
             blocks,
             json!([
@@ -496,7 +436,7 @@ mod tests {
             fields: labels.iter().map(|label| (label.as_str(), Cow::Borrowed(long.as_str()))).collect(),
             context: long.clone(),
         };
-        let blocks: Value = serde_json::from_slice(&serde_json::to_vec(&card).unwrap()).unwrap();
+        let blocks = written(&card);
         assert_eq!(check_message(&json!({"text": "fallback", "blocks": blocks})), Ok(()));
     }
 

@@ -7,8 +7,8 @@
 //! with its own scan and copies), while a reply's keys and punctuation are
 //! fixed and can be written as a few constant runs; and because its scan goes
 //! a byte at a time, where eight bytes at a time find that a name or a
-//! message id holds nothing to escape. The serde forms stay the reference:
-//! tests hold these bytes to theirs.
+//! message id holds nothing to escape. Tests hold every string's bytes to
+//! serde_json's.
 
 /// Appends `text` as a JSON string, quotes included.
 pub fn push_string(out: &mut Vec<u8>, text: &str) {
