@@ -92,7 +92,7 @@ pub fn parse_file(
     env: &dyn Fn(&str) -> Option<String>,
     defaults: Defaults,
 ) -> Result<InstancesConfig, Vec<FileProblem>> {
-    let mut problems = Problems { source, list: Vec::new() };
+    let mut problems = Problems::new(source);
     let root = match DeTable::parse(source) {
         Ok(root) => root.into_inner(),
         Err(e) => {
@@ -502,12 +502,21 @@ fn shorten(text: &str) -> String {
     short
 }
 
-struct Problems<'s> {
-    source: &'s str,
+struct Problems {
+    /// Where each line but the first starts, less one: the offsets of the
+    /// file's newlines. Every channel and alias remembers its line, and a
+    /// file routing a thousand channels counted the lines from the top for
+    /// each of them (2.8 ms of start-up, a third of it, for the load
+    /// benchmark's file).
+    newlines: Vec<usize>,
     list: Vec<FileProblem>,
 }
 
-impl Problems<'_> {
+impl Problems {
+    fn new(source: &str) -> Self {
+        Self { newlines: memchr::memchr_iter(b'\n', source.as_bytes()).collect(), list: Vec::new() }
+    }
+
     fn at(&mut self, span: Option<Range<usize>>, message: String) {
         let line = span.map(|span| self.line(span.start));
         self.list.push(FileProblem { line, message });
@@ -517,10 +526,10 @@ impl Problems<'_> {
         self.list.push(FileProblem { line: None, message });
     }
 
-    /// The 1-based line of a byte offset.
+    /// The 1-based line of a byte offset: one more than the newlines before
+    /// it.
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.source.len());
-        1 + self.source.as_bytes()[..end].iter().filter(|b| **b == b'\n').count()
+        1 + self.newlines.partition_point(|&newline| newline < offset)
     }
 }
 
@@ -762,6 +771,12 @@ misc = { instance = "telegram", chat = "1" }
         #[test]
         fn no_file_panics(source in "\\PC{0,300}") {
             let _ = parse(&source);
+        }
+
+        #[test]
+        fn a_line_is_one_more_than_the_newlines_before_it(source in "[a\n]{0,40}", offset in 0usize..48) {
+            let counted = 1 + source.bytes().take(offset).filter(|&b| b == b'\n').count();
+            prop_assert_eq!(Problems::new(&source).line(offset), counted);
         }
 
         #[test]
