@@ -126,7 +126,9 @@ fn unescape(text: &str) -> Vec<Char> {
             rest = &rest[consumed..];
             continue;
         }
-        if let Some((decoded, len)) = entity_at(rest) {
+        if c == '&'
+            && let Some((decoded, len)) = entity_at(rest)
+        {
             out.push(Char { c: decoded, raw: false, at: 0 });
             rest = &rest[len..];
             continue;
@@ -151,7 +153,8 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
 fn decode_entities(mut s: &str) -> impl Iterator<Item = char> + '_ {
     std::iter::from_fn(move || {
         let c = s.chars().next()?;
-        let (decoded, len) = entity_at(s).unwrap_or((c, c.len_utf8()));
+        let entity = if c == '&' { entity_at(s) } else { None };
+        let (decoded, len) = entity.unwrap_or((c, c.len_utf8()));
         s = &s[len..];
         Some(decoded)
     })
