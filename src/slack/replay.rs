@@ -211,14 +211,17 @@ fn hash(key_bits: u64) -> u64 {
 /// one false "replay" in about 400 years). Anything else is digested first,
 /// so the guard holds 8 bytes per entry whatever the caller passes.
 fn key(signature: &[u8]) -> u64 {
-    let mut mac = [0u8; 32];
-    let hex_digits = signature.strip_prefix(b"v0=").unwrap_or(signature);
-    if hex::decode_to_slice(hex_digits, &mut mac).is_err() {
-        use sha2::Digest;
-        mac = sha2::Sha256::digest(signature).into();
-    }
     let mut first = [0u8; 8];
-    first.copy_from_slice(&mac[..8]);
+    // Only the digits of the first 8 bytes are decoded: the check decoded
+    // them all already.
+    match signature.strip_prefix(b"v0=") {
+        Some(hex_digits) if hex_digits.len() == 64 && hex::decode_to_slice(&hex_digits[..16], &mut first).is_ok() => {}
+        _ => {
+            use sha2::Digest;
+            let digest: [u8; 32] = sha2::Sha256::digest(signature).into();
+            first.copy_from_slice(&digest[..8]);
+        }
+    }
     // Big-endian, so the bits an entry keeps are the MAC's first.
     u64::from_be_bytes(first)
 }
@@ -308,6 +311,27 @@ mod tests {
         assert_eq!(guard.first_sighting(A, i64::MIN), Err(Replayed { age_secs: 0 }));
         assert_eq!(guard.first_sighting(A, i64::MAX), Err(Replayed { age_secs: 0 }));
         assert_eq!(guard.len(), 1, "B was forgotten when the clock jumped forward");
+    }
+
+    #[test]
+    fn a_slack_signature_is_keyed_by_the_first_8_bytes_of_its_mac_and_anything_else_by_its_digest() {
+        assert_eq!(key(A), 0xa211_4d57_b48e_ac39);
+        assert_eq!(key(B), 0xb211_4d57_b48e_ac39);
+        let digest_of = |s: &[u8]| {
+            use sha2::Digest;
+            u64::from_be_bytes(sha2::Sha256::digest(s)[..8].try_into().unwrap())
+        };
+        // Not `v0=` and 64 digits, or not hex where the key is read.
+        for other in [
+            &b"v0=00"[..],
+            &A[3..],
+            &b"v1=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"[..],
+            &b"v0=a2114d57b48eacxxb9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"[..],
+            &A[..66],
+            b"",
+        ] {
+            assert_eq!(key(other), digest_of(other), "{:?}", String::from_utf8_lossy(other));
+        }
     }
 
     #[test]
