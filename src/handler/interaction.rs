@@ -220,7 +220,7 @@ async fn post_direct(
 
 /// `reply` as a message that opens with `note` (Slack markup).
 fn with_note(reply: &Reply, note: &str) -> Value {
-    let section = |text: String| json!(Block::Section { text: Some(Text::markup(text)), fields: Vec::new() });
+    let section = |text: String| json!(Block::Section { text: Text::markup(text) });
     let mut blocks = vec![section(note.to_owned())];
     match reply.message().get_mut("blocks").map(Value::take) {
         Some(Value::Array(card)) => blocks.extend(card),

@@ -31,20 +31,14 @@ impl Text {
     }
 }
 
+/// The blocks built as values: a modal's inputs and a direct message's note.
+/// The contact card, sent with every command, writes its own
+/// ([`Card::write_json`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
-    Header {
-        text: Text,
-    },
     Section {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        text: Option<Text>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        fields: Vec<Text>,
-    },
-    Context {
-        elements: Vec<Text>,
+        text: Text,
     },
     Input {
         block_id: String,
