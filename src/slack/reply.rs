@@ -20,29 +20,30 @@ pub struct Reply {
     /// The whole message as text: what notifications, screen readers and
     /// clients without Block Kit show.
     pub text: String,
-    /// The same message laid out as a contact card, when it is one: the
-    /// only layout a reply has. Owned, as the reply outlives the send.
-    pub blocks: Option<Card<'static>>,
+    /// The same message laid out as a contact card (the JSON's `blocks`),
+    /// when it is one: the only layout a reply has. Owned, as the reply
+    /// outlives the send.
+    pub card: Option<Card<'static>>,
 }
 
 impl Reply {
     /// `text` is plain text: Slack's control characters in it are escaped.
     pub fn ephemeral(text: &str) -> Self {
-        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned(), blocks: None }
+        Self { response_type: ResponseType::Ephemeral, text: escape(text).into_owned(), card: None }
     }
 
     /// `text` is Slack markup, already escaped where it holds user input.
     pub fn in_channel_markup(text: String) -> Self {
-        Self { response_type: ResponseType::InChannel, text, blocks: None }
+        Self { response_type: ResponseType::InChannel, text, card: None }
     }
 
     /// `text` is Slack markup, already escaped where it holds user input.
     pub fn ephemeral_markup(text: String) -> Self {
-        Self { response_type: ResponseType::Ephemeral, text, blocks: None }
+        Self { response_type: ResponseType::Ephemeral, text, card: None }
     }
 
     pub fn with_card(mut self, card: Card<'static>) -> Self {
-        self.blocks = Some(card);
+        self.card = Some(card);
         self
     }
 
@@ -69,7 +70,7 @@ impl Reply {
             ResponseType::InChannel => br#"{"response_type":"in_channel","text":"#,
         });
         json::push_string(&mut json, &self.text);
-        if let Some(card) = &self.blocks {
+        if let Some(card) = &self.card {
             json.extend_from_slice(br#","blocks":"#);
             card.write_json(&mut json);
         }
@@ -139,7 +140,7 @@ mod tests {
             ResponseType::InChannel => "in_channel",
         };
         let mut value = serde_json::json!({"response_type": response_type, "text": reply.text});
-        if let Some(card) = &reply.blocks {
+        if let Some(card) = &reply.card {
             let fields: Vec<_> = card
                 .fields
                 .iter()
